@@ -1,0 +1,109 @@
+// Access tokens, refresh tokens and the authentication of each request.
+// A small in-process cache avoids a database read per request; every revocation path goes through
+// this class, which drops the revoked tokens from the cache at once (single-process assumption:
+// with several processes this cache must be invalidated through the notifier).
+import type { Storage } from "../storage/database.js";
+import { tokensRepo, type SessionRow } from "../storage/tokens.js";
+import { hashToken, randomToken } from "./secrets.js";
+import { unknownToken, userDeactivated } from "../http/errors.js";
+
+export interface Requester {
+  userId: string;
+  deviceId: string;
+  tokenId: number;
+  isAdmin: boolean;
+}
+
+export interface IssuedTokens {
+  access_token: string;
+  refresh_token?: string;
+  expires_in_ms?: number;
+}
+
+const CACHE_MAX = 10_000;
+
+export class Sessions {
+  private cache = new Map<string, SessionRow>();
+  private readonly tokens;
+
+  constructor(
+    storage: Storage,
+    private readonly accessTokenLifetimeMs: number,
+    private readonly now: () => number,
+  ) {
+    this.tokens = tokensRepo(storage.db);
+  }
+
+  /** Issues an access token (and a refresh token when the client supports them). */
+  async issue(userId: string, deviceId: string, withRefresh: boolean): Promise<IssuedTokens> {
+    const ts = this.now();
+    const access = randomToken("rpt_");
+    if (!withRefresh) {
+      await this.tokens.insertAccess({ token_hash: hashToken(access), user_id: userId, device_id: deviceId, created_ts: ts, expires_ts: null, refresh_token_id: null });
+      return { access_token: access };
+    }
+    const refresh = randomToken("rpr_");
+    const refreshId = await this.tokens.insertRefresh({ token_hash: hashToken(refresh), user_id: userId, device_id: deviceId, created_ts: ts });
+    await this.tokens.insertAccess({
+      token_hash: hashToken(access),
+      user_id: userId,
+      device_id: deviceId,
+      created_ts: ts,
+      expires_ts: ts + this.accessTokenLifetimeMs,
+      refresh_token_id: refreshId,
+    });
+    return { access_token: access, refresh_token: refresh, expires_in_ms: this.accessTokenLifetimeMs };
+  }
+
+  /** Resolves an access token to its requester, or throws 401 M_UNKNOWN_TOKEN. An expired token
+   * that can be refreshed answers with soft_logout so that clients refresh instead of logging out. */
+  async authenticate(token: string): Promise<Requester> {
+    const h = hashToken(token);
+    let row = this.cache.get(h);
+    if (!row) {
+      row = await this.tokens.findAccess(h);
+      if (!row) throw unknownToken(false);
+      if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(h, row);
+    }
+    if (row.expires_ts !== null && row.expires_ts <= this.now()) throw unknownToken(true, "Access token has expired");
+    if (row.deactivated) throw userDeactivated();
+    return { userId: row.user_id, deviceId: row.device_id, tokenId: row.token_id, isAdmin: row.admin === 1 };
+  }
+
+  /** Exchanges a refresh token for new tokens; the old pair stops working at once. */
+  async refresh(refreshToken: string): Promise<IssuedTokens> {
+    const row = await this.tokens.findRefresh(hashToken(refreshToken));
+    if (!row) throw unknownToken(false, "Unknown refresh token");
+    const hashes = await this.tokens.accessHashesFor(row.user_id, [row.device_id]);
+    if (!(await this.tokens.consumeRefresh(row.id))) throw unknownToken(false, "Unknown refresh token");
+    for (const h of hashes) this.cache.delete(h);
+    return this.issue(row.user_id, row.device_id, true);
+  }
+
+  async revokeToken(requester: Requester): Promise<void> {
+    await this.dropCached(requester.userId, [requester.deviceId]);
+    await this.tokens.deleteAccessById(requester.tokenId);
+  }
+
+  async revokeDevices(userId: string, deviceIds: string[]): Promise<void> {
+    await this.dropCached(userId, deviceIds);
+    await this.tokens.deleteForDevices(userId, deviceIds);
+  }
+
+  /** Ends every session of a user, optionally keeping the one making the request. */
+  async revokeAll(userId: string, keep?: Requester): Promise<void> {
+    await this.dropCached(userId);
+    await this.tokens.deleteAllForUser(userId, keep?.tokenId);
+    await this.tokens.deleteRefreshForUser(userId, keep?.deviceId);
+  }
+
+  /** Forgets cached sessions of a user whose flags changed (admin, lock, deactivation). */
+  async forgetUser(userId: string): Promise<void> {
+    await this.dropCached(userId);
+  }
+
+  private async dropCached(userId: string, deviceIds?: string[]): Promise<void> {
+    for (const h of await this.tokens.accessHashesFor(userId, deviceIds)) this.cache.delete(h);
+  }
+}

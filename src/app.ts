@@ -1,0 +1,67 @@
+// The composition root: builds every service once, wired to one storage and one clock.
+// Routes receive this object; services never see HTTP objects.
+import type { Logger } from "pino";
+import type { ResolvedConfig } from "./config/schema.js";
+import { openStorage, type Storage } from "./storage/database.js";
+import { loadOrCreateSigningKey } from "./keys/server-key.js";
+import type { SigningKey } from "./matrix/signing.js";
+import { RateLimiter } from "./security/rate-limiter.js";
+import { Passwords } from "./accounts/passwords.js";
+import { Sessions } from "./accounts/sessions.js";
+import { Accounts } from "./accounts/accounts.js";
+import { Devices } from "./accounts/devices.js";
+import { UserInteractiveAuth } from "./accounts/uia.js";
+import { RegistrationTokens } from "./accounts/registration-tokens.js";
+import { Profiles } from "./accounts/profile.js";
+import { AccountData } from "./accounts/account-data.js";
+import { Filters } from "./accounts/filters.js";
+import { registerUiaStages } from "./accounts/uia-stages.js";
+
+export interface App {
+  config: ResolvedConfig;
+  storage: Storage;
+  log: Logger;
+  now: () => number;
+  signingKey: SigningKey;
+  rateLimiter: RateLimiter;
+  passwords: Passwords;
+  sessions: Sessions;
+  accounts: Accounts;
+  devices: Devices;
+  uia: UserInteractiveAuth;
+  registrationTokens: RegistrationTokens;
+  profiles: Profiles;
+  accountData: AccountData;
+  filters: Filters;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: ResolvedConfig, log: Logger, opts: { now?: () => number } = {}): Promise<App> {
+  const now = opts.now ?? Date.now;
+  const { key, created } = loadOrCreateSigningKey(config.data_dir, config.server_name);
+  if (created) log.info({ key_id: key.keyId }, "generated a new signing key");
+  const storage = await openStorage(config.database);
+  const passwords = new Passwords(config.password_hashing);
+  const sessions = new Sessions(storage, config.access_token_lifetime_ms, now);
+  const accounts = new Accounts(storage, config.server_name, passwords, sessions, now);
+  const app: App = {
+    config,
+    storage,
+    log,
+    now,
+    signingKey: key,
+    rateLimiter: new RateLimiter(config.rate_limiting.enabled, now),
+    passwords,
+    sessions,
+    accounts,
+    devices: new Devices(storage, sessions, now),
+    uia: new UserInteractiveAuth(storage, now),
+    registrationTokens: new RegistrationTokens(storage, now),
+    profiles: new Profiles(storage),
+    accountData: new AccountData(storage),
+    filters: new Filters(storage),
+    close: () => storage.close(),
+  };
+  registerUiaStages(app);
+  return app;
+}

@@ -1,0 +1,36 @@
+// Password change and deactivation (client-server API "Account management"), both behind
+// user-interactive auth.
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { App } from "../../app.js";
+import { optionalBody, parseBody } from "../body.js";
+import { authenticate } from "../auth.js";
+
+export const REAUTH_FLOWS = [["m.login.password"]];
+
+export function registerAccountRoutes(http: FastifyInstance, app: App): void {
+  http.post("/_matrix/client/v3/account/password", async (req) => {
+    const who = await authenticate(app, req);
+    const body = parseBody(z.object({ new_password: z.string(), logout_devices: z.boolean().optional(), auth: z.unknown().optional() }), req.body);
+    app.passwords.checkNew(body.new_password);
+    await app.uia.check({ purpose: "change password", flows: REAUTH_FLOWS, userId: who.userId }, body.auth);
+    await app.accounts.changePassword(who, body.new_password, body.logout_devices ?? true);
+    req.log.info({ user_id: who.userId }, "password changed");
+    return {};
+  });
+
+  http.post("/_matrix/client/v3/account/deactivate", async (req) => {
+    const who = await authenticate(app, req);
+    const body = optionalBody(z.object({ auth: z.unknown().optional(), erase: z.boolean().optional(), id_server: z.string().optional() }), req.body);
+    await app.uia.check({ purpose: "deactivate", flows: REAUTH_FLOWS, userId: who.userId }, body.auth);
+    await app.accounts.deactivate(who.userId, body.erase ?? false);
+    req.log.info({ user_id: who.userId }, "account deactivated");
+    return { id_server_unbind_result: "no-support" };
+  });
+
+  // No third-party identifiers are bound yet; clients list them on their settings page.
+  http.get("/_matrix/client/v3/account/3pid", async (req) => {
+    await authenticate(app, req);
+    return { threepids: [] };
+  });
+}

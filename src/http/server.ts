@@ -1,0 +1,106 @@
+// The HTTP server: Matrix error mapping, JSON parsing, CORS, the r0 aliases, 404/405, and the
+// route plugins. Routes parse and authenticate; the rules live in the services (DESIGN.md).
+import Fastify, { LogController, type FastifyInstance, type FastifyError } from "fastify";
+import FindMyWay from "find-my-way";
+import { randomBytes } from "node:crypto";
+import type { App } from "../app.js";
+import { MatrixError, notJson, tooLarge, unrecognized } from "./errors.js";
+import { registerVersionRoutes } from "./client/versions.js";
+import { registerRegisterRoutes } from "./client/register.js";
+import { registerLoginRoutes } from "./client/login.js";
+import { registerAccountRoutes } from "./client/account.js";
+import { registerDeviceRoutes } from "./client/devices.js";
+import { registerProfileRoutes } from "./client/profile.js";
+import { registerAccountDataRoutes } from "./client/account-data.js";
+import { registerFilterRoutes } from "./client/filters.js";
+import { registerSharedSecretRoutes } from "./admin/register.js";
+import { registerRegistrationTokenAdminRoutes } from "./admin/registration-tokens.js";
+import { r0Alias } from "./r0.js";
+
+const CORS_HEADERS = {
+  // Client-server API "Web Browser Clients".
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
+  "access-control-allow-headers": "X-Requested-With, Content-Type, Authorization",
+};
+
+/** The query string with secrets masked, for logs. */
+export const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&]*/gi, "$1<redacted>");
+
+export async function buildServer(app: App): Promise<FastifyInstance> {
+  // Cast: pino's Logger and fastify's FastifyBaseLogger are the same object, typed by two packages.
+  const http = Fastify({
+    loggerInstance: app.log,
+    bodyLimit: app.config.max_request_body_bytes,
+    genReqId: () => randomBytes(6).toString("base64url"),
+    // Our own one-line-per-request log (onResponse below) replaces fastify's two lines.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "req_id" }),
+    rewriteUrl: (req) => r0Alias(req.url ?? "/"),
+    routerOptions: { maxParamLength: 1000 },
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+
+  // Every registered (method, path) pattern, to tell "wrong method" (405) from "no such path" (404).
+  const known = FindMyWay();
+  http.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const m of methods) if (m !== "HEAD" && m !== "OPTIONS") known.on(m as "GET", route.url, () => {});
+  });
+
+  http.addHook("onRequest", async (req, reply) => {
+    reply.headers(CORS_HEADERS);
+    if (req.method === "OPTIONS") return reply.code(204).send();
+  });
+
+  http.addHook("onResponse", async (req, reply) => {
+    req.log.info(
+      { method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: req.ip },
+      "request",
+    );
+  });
+
+  // JSON for every content type (clients do not always send one); an empty body is "no body".
+  http.removeAllContentTypeParsers();
+  http.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(notJson(), undefined);
+    }
+  });
+
+  http.setNotFoundHandler(async (req, reply) => {
+    const path = req.url.split("?")[0]!;
+    const other = ["GET", "PUT", "POST", "DELETE"].some((m) => m !== req.method && known.find(m as "GET", path) !== null);
+    const err = other ? unrecognized(405, "Method not allowed") : unrecognized(404, "Unrecognized request");
+    return reply.code(err.status).send(err.body());
+  });
+
+  http.setErrorHandler(async (error: FastifyError | MatrixError, req, reply) => {
+    let err: MatrixError;
+    if (error instanceof MatrixError) err = error;
+    else if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE" || error.statusCode === 413) err = tooLarge();
+    else if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" || error.code === "FST_ERR_CTP_EMPTY_JSON_BODY") err = notJson();
+    else if (error.statusCode === 400 && error.code?.startsWith("FST_ERR")) err = new MatrixError(400, "M_BAD_JSON", "Malformed request");
+    else {
+      req.log.error({ err: { message: error.message, code: error.code, stack: error.stack } }, "unhandled error");
+      err = new MatrixError(500, "M_UNKNOWN", "Internal server error");
+    }
+    if (err.status >= 500 && error instanceof MatrixError) req.log.warn({ errcode: err.errcode }, err.message);
+    return reply.code(err.status).headers(err.headers).send(err.body());
+  });
+
+  registerVersionRoutes(http, app);
+  registerRegisterRoutes(http, app);
+  registerLoginRoutes(http, app);
+  registerAccountRoutes(http, app);
+  registerDeviceRoutes(http, app);
+  registerProfileRoutes(http, app);
+  registerAccountDataRoutes(http, app);
+  registerFilterRoutes(http, app);
+  registerSharedSecretRoutes(http, app);
+  registerRegistrationTokenAdminRoutes(http, app);
+  return http;
+}

@@ -1,0 +1,64 @@
+// Opens the database (SQLite by default, PostgreSQL for production) and applies migrations.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { Kysely, SqliteDialect, PostgresDialect, Migrator, type Migration, type MigrationProvider } from "kysely";
+import SQLite from "better-sqlite3";
+import pg from "pg";
+import type { Database } from "./schema.js";
+import { migrations } from "./migrations/index.js";
+
+export type Dialect = "sqlite" | "postgres";
+export type Db = Kysely<Database>;
+
+export interface Storage {
+  db: Db;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns int8 (bigint) as strings; every bigint we store (timestamps, stream positions)
+// fits in a double, so parse them as numbers once for the whole process.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export const isPostgresUrl = (database: string): boolean => /^postgres(ql)?:\/\//i.test(database);
+
+export async function openStorage(database: string, opts: { migrate?: boolean } = {}): Promise<Storage> {
+  let db: Db;
+  let dialect: Dialect;
+  if (isPostgresUrl(database)) {
+    dialect = "postgres";
+    const pool = new pg.Pool({ connectionString: database, max: 10 });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    dialect = "sqlite";
+    const file = database.replace(/^sqlite:(\/\/)?/i, "");
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new SQLite(file);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("foreign_keys = ON");
+    sqlite.pragma("busy_timeout = 5000");
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const storage: Storage = { db, dialect, close: () => db.destroy() };
+  if (opts.migrate !== false) await migrate(storage);
+  return storage;
+}
+
+export async function migrate(storage: Storage): Promise<void> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      const out: Record<string, Migration> = {};
+      for (const [name, m] of Object.entries(migrations)) {
+        out[name] = { up: (db) => m.up(db, storage.dialect) };
+      }
+      return out;
+    },
+  };
+  const migrator = new Migrator({ db: storage.db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error");
+    throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`);
+  }
+}

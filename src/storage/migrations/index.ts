@@ -1,0 +1,14 @@
+// Versioned migrations, applied in name order at start on SQLite and PostgreSQL alike.
+// Never edit a migration that has shipped: add a new one.
+import type { Kysely } from "kysely";
+import type { Dialect } from "../database.js";
+import * as m0001 from "./0001_accounts.js";
+
+export interface DialectMigration {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+export const migrations: Record<string, DialectMigration> = {
+  "0001_accounts": m0001,
+};

@@ -1,0 +1,23 @@
+// Stream positions, allocated from the database so that several processes could share them
+// (DESIGN.md "More than one process").
+import type { Db } from "./database.js";
+
+export const streamsRepo = (db: Db) => ({
+  /** Allocates the next position of a stream. Call inside the transaction that writes the row. */
+  async next(name: string): Promise<number> {
+    const row = await db
+      .updateTable("streams")
+      .set((eb) => ({ position: eb("position", "+", 1) }))
+      .where("name", "=", name)
+      .returning("position")
+      .executeTakeFirst();
+    if (row) return Number(row.position);
+    await db.insertInto("streams").values({ name, position: 1 }).onConflict((oc) => oc.column("name").doNothing()).execute();
+    return this.next(name);
+  },
+
+  async current(name: string): Promise<number> {
+    const row = await db.selectFrom("streams").select("position").where("name", "=", name).executeTakeFirst();
+    return row ? Number(row.position) : 0;
+  },
+});

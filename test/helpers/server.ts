@@ -1,0 +1,105 @@
+// Starts the real server on loopback for integration tests: a fresh data_dir, and a fresh database
+// (SQLite file, or a new PostgreSQL database when REMPART_TEST_DATABASE_URL is set).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { FastifyInstance } from "fastify";
+import { resolveConfig } from "../../src/config/load.js";
+import type { Config, ResolvedConfig } from "../../src/config/schema.js";
+import { createApp, type App } from "../../src/app.js";
+import { buildServer } from "../../src/http/server.js";
+import { createLogger } from "../../src/log.js";
+
+export interface TestUser {
+  userId: string;
+  accessToken: string;
+  deviceId: string;
+  password: string;
+}
+
+export interface TestServer {
+  url: string;
+  app: App;
+  http: FastifyInstance;
+  config: ResolvedConfig;
+  /** Creates an account directly and logs it in through the HTTP API. */
+  user(localpart?: string, opts?: { admin?: boolean; password?: string }): Promise<TestUser>;
+  close(): Promise<void>;
+}
+
+type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting">> & {
+  password_hashing?: Partial<Config["password_hashing"]>;
+  rate_limiting?: Partial<Config["rate_limiting"]>;
+};
+
+/** A fresh PostgreSQL database for one test server; dropped on close. */
+async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `rempart_t_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+let counter = 0;
+
+export async function startTestServer(overrides: Overrides = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "rempart-test-"));
+  const pgUrl = process.env.REMPART_TEST_DATABASE_URL;
+  const pgDb = pgUrl ? await freshPostgres(pgUrl) : undefined;
+  const config = resolveConfig({
+    server_name: "rempart.test",
+    listen: "127.0.0.1:0",
+    data_dir: dataDir,
+    log_level: process.env.REMPART_TEST_LOG_LEVEL ?? "silent",
+    enable_registration: true,
+    ...(pgDb ? { database: pgDb.url } : {}),
+    ...overrides,
+    // Cheap hashing keeps tests fast; the production defaults are measured in bench/.
+    password_hashing: { memory_kib: 1024, time_cost: 1, parallelism: 1, ...overrides.password_hashing },
+    rate_limiting: { enabled: false, ...overrides.rate_limiting },
+  });
+  const app = await createApp(config, createLogger(config.log_level));
+  const http = await buildServer(app);
+  await http.listen({ host: "127.0.0.1", port: 0 });
+  const addr = http.server.address();
+  if (!addr || typeof addr === "string") throw new Error("no address");
+  const url = `http://127.0.0.1:${addr.port}`;
+  return {
+    url,
+    app,
+    http,
+    config,
+    async user(localpart, opts = {}) {
+      const name = localpart ?? `user${++counter}_${randomBytes(3).toString("hex")}`;
+      const password = opts.password ?? `pw-${randomBytes(8).toString("hex")}`;
+      await app.accounts.createUser(name, password, { admin: opts.admin });
+      const res = await fetch(`${url}/_matrix/client/v3/login`, {
+        method: "POST",
+        body: JSON.stringify({ type: "m.login.password", identifier: { type: "m.id.user", user: name }, password }),
+      });
+      const body = (await res.json()) as { user_id: string; access_token: string; device_id: string };
+      if (res.status !== 200) throw new Error(`login failed: ${JSON.stringify(body)}`);
+      return { userId: body.user_id, accessToken: body.access_token, deviceId: body.device_id, password };
+    },
+    async close() {
+      await http.close();
+      await app.close();
+      await pgDb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
