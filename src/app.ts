@@ -16,6 +16,12 @@ import { Profiles } from "./accounts/profile.js";
 import { AccountData } from "./accounts/account-data.js";
 import { Filters } from "./accounts/filters.js";
 import { registerUiaStages } from "./accounts/uia-stages.js";
+import { LocalNotifier, type Notifier } from "./rooms/notifier.js";
+import { RoomWriter } from "./rooms/writer.js";
+import { RoomReader } from "./rooms/history.js";
+import { Membership } from "./rooms/membership.js";
+import { Rooms } from "./rooms/rooms.js";
+import { usersRepo } from "./storage/users.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -33,6 +39,11 @@ export interface App {
   profiles: Profiles;
   accountData: AccountData;
   filters: Filters;
+  notifier: Notifier;
+  roomWriter: RoomWriter;
+  roomReader: RoomReader;
+  membership: Membership;
+  rooms: Rooms;
   close(): Promise<void>;
 }
 
@@ -44,6 +55,14 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const passwords = new Passwords(config.password_hashing);
   const sessions = new Sessions(storage, config.access_token_lifetime_ms, now);
   const accounts = new Accounts(storage, config.server_name, passwords, sessions, now);
+  const profiles = new Profiles(storage);
+  const notifier = new LocalNotifier();
+  const roomWriter = await RoomWriter.open(storage, config.server_name, key, now, notifier);
+  const users = usersRepo(storage.db);
+  const membership = new Membership(storage, roomWriter, profiles, config.server_name, async (u) => {
+    const row = await users.get(u);
+    return row !== undefined && row.deactivated === 0;
+  });
   const app: App = {
     config,
     storage,
@@ -57,9 +76,14 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     devices: new Devices(storage, sessions, now),
     uia: new UserInteractiveAuth(storage, now),
     registrationTokens: new RegistrationTokens(storage, now),
-    profiles: new Profiles(storage),
+    profiles,
     accountData: new AccountData(storage),
     filters: new Filters(storage),
+    notifier,
+    roomWriter,
+    roomReader: new RoomReader(storage, roomWriter, now),
+    membership,
+    rooms: new Rooms(storage, roomWriter, membership, profiles, config.server_name, config.default_room_version, now),
     close: () => storage.close(),
   };
   registerUiaStages(app);

@@ -13,7 +13,7 @@ export function loadOrCreateSigningKey(dataDir: string, serverName: string): { k
   const key = generateSigningKey();
   // Write then rename, so a crash never leaves a half-written key behind; 0600: it is a secret.
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, serializeSigningKey(key) + "\n", { mode: 0o600 });
+  writeFileSync(tmp, serializeSigningKey(key), { mode: 0o600 });
   renameSync(tmp, path);
   return { key, created: true };
 }

@@ -89,4 +89,91 @@ export interface Database {
   registration_tokens: RegistrationTokensTable;
   uia_sessions: UiaSessionsTable;
   streams: StreamsTable;
+  rooms: RoomsTable;
+  events: EventsTable;
+  current_state: CurrentStateTable;
+  event_txns: EventTxnsTable;
+  room_aliases: RoomAliasesTable;
+  event_reports: EventReportsTable;
+  event_search: EventSearchTable;
+  forgotten_rooms: ForgottenRoomsTable;
+}
+
+export interface RoomsTable {
+  room_id: string;
+  room_version: string;
+  creator: string;
+  created_ts: number;
+  is_public: number;
+  blocked: number;
+}
+
+export interface EventsTable {
+  stream_ordering: number;
+  event_id: string;
+  room_id: string;
+  type: string;
+  state_key: string | null;
+  sender: string;
+  origin_server_ts: number;
+  depth: number;
+  /** For m.room.member events: content.membership, indexed for membership queries. */
+  membership: string | null;
+  rel_type: string | null;
+  relates_to: string | null;
+  /** The thread an event belongs to (its root's id), for /threads and threaded receipts. */
+  thread_root: string | null;
+  redacted_by: string | null;
+  /** The sending device and its transaction id: echoed as unsigned.transaction_id to that device only. */
+  device_id: string | null;
+  txn_id: string | null;
+  /** The PDU as persisted (after a redaction: its redacted form). */
+  json: string;
+}
+
+export interface CurrentStateTable {
+  room_id: string;
+  type: string;
+  state_key: string;
+  event_id: string;
+  stream_ordering: number;
+  membership: string | null;
+}
+
+export interface EventTxnsTable {
+  user_id: string;
+  device_id: string;
+  txn_id: string;
+  event_id: string;
+  created_ts: number;
+}
+
+export interface RoomAliasesTable {
+  alias: string;
+  room_id: string;
+  creator: string;
+  created_ts: number;
+}
+
+export interface EventReportsTable {
+  id: Generated<number>;
+  room_id: string;
+  event_id: string | null;
+  user_id: string;
+  reason: string | null;
+  score: number | null;
+  received_ts: number;
+}
+
+export interface EventSearchTable {
+  event_id: string;
+  room_id: string;
+  key: string;
+  stream_ordering: number;
+  value: string;
+}
+
+export interface ForgottenRoomsTable {
+  user_id: string;
+  room_id: string;
 }

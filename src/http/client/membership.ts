@@ -1,0 +1,55 @@
+// Membership endpoints (client-server API "Room membership").
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import type { App } from "../../app.js";
+import { authenticate } from "../auth.js";
+import { optionalBody, parseBody } from "../body.js";
+
+const reasonBody = z.looseObject({ reason: z.string().max(1024).optional() });
+const targetBody = z.looseObject({ user_id: z.string().min(1), reason: z.string().max(1024).optional() });
+
+export function registerMembershipRoutes(http: FastifyInstance, app: App): void {
+  const v3 = "/_matrix/client/v3";
+  type R = { Params: { roomId: string } };
+
+  const join = async (req: { body: unknown }, userId: string, roomIdOrAlias: string) => {
+    const body = optionalBody(reasonBody, req.body);
+    return { room_id: await app.membership.join(userId, roomIdOrAlias, { reason: body.reason }) };
+  };
+  http.post<{ Params: { roomIdOrAlias: string } }>(`${v3}/join/:roomIdOrAlias`, async (req) => join(req, (await authenticate(app, req)).userId, req.params.roomIdOrAlias));
+  http.post<R>(`${v3}/rooms/:roomId/join`, async (req) => join(req, (await authenticate(app, req)).userId, req.params.roomId));
+
+  http.post<{ Params: { roomIdOrAlias: string } }>(`${v3}/knock/:roomIdOrAlias`, async (req) => {
+    const who = await authenticate(app, req);
+    const body = optionalBody(reasonBody, req.body);
+    return { room_id: await app.membership.knock(who.userId, req.params.roomIdOrAlias, { reason: body.reason }) };
+  });
+
+  http.post<R>(`${v3}/rooms/:roomId/invite`, async (req) => {
+    const who = await authenticate(app, req);
+    const body = parseBody(targetBody, req.body);
+    await app.membership.invite(who.userId, req.params.roomId, body.user_id, { reason: body.reason });
+    return {};
+  });
+
+  http.post<R>(`${v3}/rooms/:roomId/leave`, async (req) => {
+    const who = await authenticate(app, req);
+    await app.membership.leave(who.userId, req.params.roomId, { reason: optionalBody(reasonBody, req.body).reason });
+    return {};
+  });
+
+  http.post<R>(`${v3}/rooms/:roomId/forget`, async (req) => {
+    const who = await authenticate(app, req);
+    await app.membership.forget(who.userId, req.params.roomId);
+    return {};
+  });
+
+  for (const action of ["kick", "ban", "unban"] as const) {
+    http.post<R>(`${v3}/rooms/:roomId/${action}`, async (req) => {
+      const who = await authenticate(app, req);
+      const body = parseBody(targetBody, req.body);
+      await app.membership[action](who.userId, req.params.roomId, body.user_id, { reason: body.reason });
+      return {};
+    });
+  }
+}

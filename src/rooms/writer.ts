@@ -1,0 +1,308 @@
+// The room writer (DESIGN.md invariant 1): every event, from a client or from the server itself,
+// is built here (prev_events, auth_events, depth, hashes, signature), authorised by its room
+// version's rules against the current state, persisted with the new current state and its stream
+// position in one transaction, then published. Writes into one room are serialised; different
+// rooms proceed in parallel.
+import { randomBytes } from "node:crypto";
+import type { Storage } from "../storage/database.js";
+import { eventsRepo, type EventRow } from "../storage/events.js";
+import { roomsRepo } from "../storage/rooms.js";
+import type { SigningKey } from "../matrix/signing.js";
+import { signEvent } from "../matrix/signing.js";
+import { eventIdFor } from "../matrix/event-id.js";
+import { canonicalJson } from "../matrix/canonical-json.js";
+import { authorizeEvent, canRedact } from "../matrix/auth-rules.js";
+import { powerLevelsFrom } from "../matrix/power-levels.js";
+import { selectAuthEventIds } from "../matrix/auth-events.js";
+import { stateKey, type PDU, type StateKey } from "../matrix/pdu.js";
+import { requireRoomVersion, type RoomVersionId } from "../matrix/room-versions.js";
+import { verifyJsonSignature } from "../matrix/signing.js";
+import { MatrixError, forbidden, notFound } from "../http/errors.js";
+import { KeyedMutex } from "./keyed-mutex.js";
+import { StreamIdGenerator } from "./stream-ids.js";
+import type { Notifier } from "./notifier.js";
+import { applyRedaction } from "./redactions.js";
+import { searchEntriesFor } from "./search-index.js";
+import { insertSearchEntry } from "../storage/search.js";
+import { relationOf } from "./relations-index.js";
+
+/** What a caller asks to write; the writer fills in everything else. */
+export interface EventDraft {
+  type: string;
+  sender: string;
+  content: Record<string, unknown>;
+  state_key?: string;
+  /** For m.room.redaction: the event being redacted. */
+  redacts?: string;
+}
+
+export interface WriteOptions {
+  /** The sending device's transaction, echoed back to it and used for idempotency. */
+  txn?: { deviceId: string; txnId: string };
+}
+
+export interface Persisted {
+  eventId: string;
+  streamOrdering: number;
+  pdu: PDU;
+}
+
+/** The current state of a room, as the writer knows it (read-only for everyone else). */
+export interface RoomSnapshot {
+  roomId: string;
+  version: RoomVersionId;
+  createEvent: PDU;
+  state: ReadonlyMap<StateKey, PDU>;
+  latest: { eventId: string; depth: number; streamOrdering: number };
+}
+
+interface RoomCacheEntry {
+  roomId: string;
+  version: RoomVersionId;
+  createEvent: PDU;
+  state: Map<StateKey, PDU>;
+  latest: { eventId: string; depth: number; streamOrdering: number };
+}
+
+/** The spec's limit on a whole event (client-server API "Size limits"). */
+export const MAX_EVENT_BYTES = 65536;
+const CACHE_ROOMS = 2000;
+
+export class RoomWriter {
+  private mutex = new KeyedMutex();
+  private cache = new Map<string, RoomCacheEntry>();
+  private readonly events;
+  private readonly rooms;
+
+  private constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+    private readonly key: SigningKey,
+    private readonly now: () => number,
+    private readonly notifier: Notifier,
+    readonly streamIds: StreamIdGenerator,
+  ) {
+    this.events = eventsRepo(storage.db);
+    this.rooms = roomsRepo(storage.db);
+  }
+
+  static async open(storage: Storage, serverName: string, key: SigningKey, now: () => number, notifier: Notifier): Promise<RoomWriter> {
+    const max = await eventsRepo(storage.db).maxStreamOrdering();
+    return new RoomWriter(storage, serverName, key, now, notifier, new StreamIdGenerator(max));
+  }
+
+  /** The position up to which every event is persisted: the "now" of the event stream. */
+  currentPosition(): number {
+    return this.streamIds.current();
+  }
+
+  /**
+   * Creates a room: the m.room.create event, then `initial(roomId)` events, all under the room's
+   * lock so nobody can write in between.
+   */
+  async createRoom(creator: string, version: RoomVersionId, createContent: Record<string, unknown>, initial: (roomId: string) => EventDraft[]): Promise<{ roomId: string; events: Persisted[] }> {
+    const rv = requireRoomVersion(version);
+    const content: Record<string, unknown> = { ...createContent, room_version: version };
+    if (!rv.implicitRoomCreator) content.creator = creator;
+    const ts = this.now();
+    // v12 (content/rooms/v12.md): the room id is derived from the create event, which has no room_id.
+    const provisionalRoomId = rv.createEventHasRoomId ? `!${randomBytes(12).toString("base64url").replace(/[-_]/g, "x")}:${this.serverName}` : undefined;
+    const draft: Record<string, unknown> = { type: "m.room.create", state_key: "", sender: creator, content, origin_server_ts: ts, prev_events: [], auth_events: [], depth: 1 };
+    if (provisionalRoomId) draft.room_id = provisionalRoomId;
+    const signed = signEvent(draft, version, this.serverName, this.key) as Record<string, unknown>;
+    const eventId = eventIdFor(signed, version);
+    const roomId = provisionalRoomId ?? `!${eventId.slice(1)}`;
+    const createPdu = { ...signed, event_id: eventId } as unknown as PDU;
+
+    return this.mutex.run(roomId, async () => {
+      const auth = authorizeEvent(createPdu, new Map(), version, { createEvent: createPdu });
+      if (!auth.allowed) throw new MatrixError(400, "M_BAD_JSON", `Cannot create room: ${auth.reason}`);
+      const entry: RoomCacheEntry = { roomId, version, createEvent: createPdu, state: new Map(), latest: { eventId, depth: 0, streamOrdering: 0 } };
+      const persisted: Persisted[] = [];
+      persisted.push(
+        await this.persist(entry, createPdu, undefined, async (tx) => {
+          await roomsRepo(tx).insert({ room_id: roomId, room_version: version, creator, created_ts: ts, is_public: 0, blocked: 0 });
+        }),
+      );
+      this.remember(entry);
+      for (const d of initial(roomId)) persisted.push(await this.buildAndPersist(entry, d));
+      return { roomId, events: persisted };
+    });
+  }
+
+  /** Sends one event into an existing room. */
+  async send(roomId: string, draft: EventDraft, opts: WriteOptions = {}): Promise<Persisted> {
+    if (opts.txn) {
+      const seen = await this.events.getTxn(draft.sender, opts.txn.deviceId, opts.txn.txnId);
+      if (seen) return this.existing(seen.event_id);
+    }
+    return this.mutex.run(roomId, async () => {
+      if (opts.txn) {
+        // Checked again under the lock: two identical requests racing store one event.
+        const seen = await this.events.getTxn(draft.sender, opts.txn.deviceId, opts.txn.txnId);
+        if (seen) return this.existing(seen.event_id);
+      }
+      const entry = await this.load(roomId);
+      return this.buildAndPersist(entry, draft, opts);
+    });
+  }
+
+  /** The room's current state (cached). Throws 404 for an unknown room. */
+  async snapshot(roomId: string): Promise<RoomSnapshot> {
+    return this.load(roomId);
+  }
+
+  async roomExists(roomId: string): Promise<boolean> {
+    return this.cache.has(roomId) || (await this.rooms.get(roomId)) !== undefined;
+  }
+
+  private async existing(eventId: string): Promise<Persisted> {
+    const row = await this.events.get(eventId);
+    if (!row) throw new MatrixError(500, "M_UNKNOWN", "Transaction refers to a missing event");
+    return { eventId, streamOrdering: Number(row.stream_ordering), pdu: JSON.parse(row.json) as PDU };
+  }
+
+  private async load(roomId: string): Promise<RoomCacheEntry> {
+    const hit = this.cache.get(roomId);
+    if (hit) {
+      this.cache.delete(roomId);
+      this.cache.set(roomId, hit);
+      return hit;
+    }
+    const room = await this.rooms.get(roomId);
+    if (!room) throw notFound("Unknown room");
+    const rows = await this.events.currentState(roomId);
+    const state = new Map<StateKey, PDU>();
+    for (const r of rows) state.set(stateKey(r.type, r.state_key), JSON.parse(r.json) as PDU);
+    const createEvent = state.get(stateKey("m.room.create", ""));
+    const latest = await this.events.latest(roomId);
+    if (!createEvent || !latest) throw new MatrixError(500, "M_UNKNOWN", "Room state is incomplete");
+    const entry: RoomCacheEntry = {
+      roomId,
+      version: room.room_version as RoomVersionId,
+      createEvent,
+      state,
+      latest: { eventId: latest.event_id, depth: Number(latest.depth), streamOrdering: Number(latest.stream_ordering) },
+    };
+    this.remember(entry);
+    return entry;
+  }
+
+  private remember(entry: RoomCacheEntry): void {
+    this.cache.set(entry.roomId, entry);
+    if (this.cache.size > CACHE_ROOMS) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /** Send-time rule for redactions (auth-rules.ts canRedact): own events, or the redact level. */
+  private async checkRedaction(entry: RoomCacheEntry, draft: EventDraft): Promise<void> {
+    if (!draft.redacts) throw new MatrixError(400, "M_BAD_JSON", "A redaction needs the id of the event it redacts");
+    const target = await this.events.get(draft.redacts);
+    if (!target || target.room_id !== entry.roomId) throw notFound("Event not found");
+    const pl = powerLevelsFrom(entry.state.get(stateKey("m.room.power_levels", ""))?.content, entry.createEvent, entry.version);
+    if (!canRedact(draft.sender, { sender: target.sender }, pl, entry.version)) throw forbidden("You cannot redact this event");
+  }
+
+  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions = {}): Promise<Persisted> {
+    const rv = requireRoomVersion(entry.version);
+    if (draft.type === "m.room.redaction") await this.checkRedaction(entry, draft);
+    const pdu: Record<string, unknown> = {
+      room_id: entry.roomId,
+      type: draft.type,
+      sender: draft.sender,
+      content: draft.content,
+      origin_server_ts: this.now(),
+      prev_events: [entry.latest.eventId],
+      depth: entry.latest.depth + 1,
+      auth_events: selectAuthEventIds({ type: draft.type, sender: draft.sender, content: draft.content, state_key: draft.state_key }, entry.state, entry.version),
+    };
+    if (draft.state_key !== undefined) pdu.state_key = draft.state_key;
+    if (draft.type === "m.room.redaction" && draft.redacts) {
+      // v11 moved `redacts` into content; older versions keep it top-level.
+      if (rv.redactsInContent) pdu.content = { ...draft.content, redacts: draft.redacts };
+      else pdu.redacts = draft.redacts;
+    }
+    const size = Buffer.byteLength(canonicalJson(pdu), "utf8");
+    if (size > MAX_EVENT_BYTES - 1024) throw new MatrixError(413, "M_TOO_LARGE", `Event is too large (${size} bytes)`);
+    const signed = signEvent(pdu, entry.version, this.serverName, this.key) as Record<string, unknown>;
+    const eventId = eventIdFor(signed, entry.version);
+    const full = { ...signed, event_id: eventId } as unknown as PDU;
+    const auth = authorizeEvent(full, entry.state, entry.version, {
+      createEvent: entry.createEvent,
+      verifySignature: verifyJsonSignature,
+      // Every event here was just signed by this server.
+      isSignedByServer: (_ev, server) => server === this.serverName,
+    });
+    if (!auth.allowed) throw forbidden(auth.reason);
+    return this.persist(entry, full, opts.txn);
+  }
+
+  /** Writes the event, its state effects, search and relation index, and txn in one transaction. */
+  private async persist(entry: RoomCacheEntry, pdu: PDU, txn: WriteOptions["txn"], extra?: (tx: Storage["db"]) => Promise<void>): Promise<Persisted> {
+    const position = this.streamIds.allocate();
+    const isState = typeof pdu.state_key === "string";
+    const key = isState ? stateKey(pdu.type, pdu.state_key!) : undefined;
+    const replaced = key ? entry.state.get(key) : undefined;
+    const stored: PDU = { ...pdu };
+    if (replaced) {
+      // Served to clients as unsigned.prev_content (client-server API "State events").
+      stored.unsigned = { ...(pdu.unsigned ?? {}), replaces_state: replaced.event_id, prev_content: replaced.content, prev_sender: replaced.sender };
+    }
+    const rel = relationOf(pdu);
+    const membership = pdu.type === "m.room.member" && typeof pdu.content.membership === "string" ? pdu.content.membership : null;
+    const row: EventRow = {
+      stream_ordering: position,
+      event_id: pdu.event_id,
+      room_id: entry.roomId,
+      type: pdu.type,
+      state_key: isState ? pdu.state_key! : null,
+      sender: pdu.sender,
+      origin_server_ts: pdu.origin_server_ts,
+      depth: pdu.depth,
+      membership,
+      rel_type: rel?.relType ?? null,
+      relates_to: rel?.eventId ?? null,
+      thread_root: rel?.threadRoot ?? null,
+      redacted_by: null,
+      device_id: txn?.deviceId ?? null,
+      txn_id: txn?.txnId ?? null,
+      json: JSON.stringify(stored),
+    };
+    let redactedTarget: PDU | undefined;
+    try {
+      await this.storage.db.transaction().execute(async (tx) => {
+        if (extra) await extra(tx);
+        const events = eventsRepo(tx);
+        await events.insert(row);
+        if (isState) {
+          await events.upsertCurrentState({ room_id: entry.roomId, type: pdu.type, state_key: pdu.state_key!, event_id: pdu.event_id, stream_ordering: position, membership });
+        }
+        if (txn) await events.insertTxn({ user_id: pdu.sender, device_id: txn.deviceId, txn_id: txn.txnId, event_id: pdu.event_id, created_ts: this.now() });
+        for (const s of searchEntriesFor(pdu)) await insertSearchEntry(tx, this.storage.dialect, { ...s, event_id: pdu.event_id, room_id: entry.roomId, stream_ordering: position });
+        if (pdu.type === "m.room.redaction") redactedTarget = await applyRedaction(tx, this.storage.dialect, entry, pdu);
+      });
+    } catch (e) {
+      this.streamIds.finish(position);
+      this.cache.delete(entry.roomId);
+      throw e;
+    }
+    if (key) entry.state.set(key, pdu);
+    if (redactedTarget && typeof redactedTarget.state_key === "string") {
+      // A redacted state event still holds its place in state, with its redacted content.
+      const k = stateKey(redactedTarget.type, redactedTarget.state_key);
+      if (entry.state.get(k)?.event_id === redactedTarget.event_id) entry.state.set(k, redactedTarget);
+    }
+    entry.latest = { eventId: pdu.event_id, depth: pdu.depth, streamOrdering: position };
+    this.streamIds.finish(position);
+    this.notifier.publishRoomEvent({
+      roomId: entry.roomId,
+      eventId: pdu.event_id,
+      streamOrdering: position,
+      type: pdu.type,
+      stateKey: isState ? pdu.state_key! : null,
+      sender: pdu.sender,
+      membershipOf: membership ? pdu.state_key : undefined,
+    });
+    return { eventId: pdu.event_id, streamOrdering: position, pdu: stored };
+  }
+}
+

@@ -1,0 +1,173 @@
+// Room events, current state and transaction ids. All event SQL lives here (DESIGN.md invariant 3).
+import type { Db } from "./database.js";
+import type { EventsTable } from "./schema.js";
+
+export type EventRow = EventsTable;
+
+export interface StateRow {
+  type: string;
+  state_key: string;
+  event_id: string;
+  stream_ordering: number;
+  json: string;
+}
+
+export const eventsRepo = (db: Db) => ({
+  insert: (row: EventRow) => db.insertInto("events").values(row).execute(),
+
+  get: (eventId: string) => db.selectFrom("events").selectAll().where("event_id", "=", eventId).executeTakeFirst(),
+
+  getMany: (eventIds: string[]) =>
+    eventIds.length === 0 ? Promise.resolve([] as EventRow[]) : db.selectFrom("events").selectAll().where("event_id", "in", eventIds).execute(),
+
+  maxStreamOrdering: async () =>
+    Number((await db.selectFrom("events").select((eb) => eb.fn.max("stream_ordering").as("m")).executeTakeFirst())?.m ?? 0),
+
+  /** The newest event of a room: the forward extremity new events point at. */
+  latest: (roomId: string) =>
+    db.selectFrom("events").select(["event_id", "depth", "stream_ordering"]).where("room_id", "=", roomId).orderBy("stream_ordering", "desc").limit(1).executeTakeFirst(),
+
+  currentState: (roomId: string): Promise<StateRow[]> =>
+    db
+      .selectFrom("current_state as cs")
+      .innerJoin("events as e", "e.event_id", "cs.event_id")
+      .select(["cs.type", "cs.state_key", "cs.event_id", "cs.stream_ordering", "e.json"])
+      .where("cs.room_id", "=", roomId)
+      .execute(),
+
+  currentStateEvent: (roomId: string, type: string, stateKey: string) =>
+    db
+      .selectFrom("current_state as cs")
+      .innerJoin("events as e", "e.event_id", "cs.event_id")
+      .select(["cs.event_id", "cs.stream_ordering", "e.json"])
+      .where("cs.room_id", "=", roomId)
+      .where("cs.type", "=", type)
+      .where("cs.state_key", "=", stateKey)
+      .executeTakeFirst(),
+
+  /** State after the event at `position` (inclusive): the latest state event per (type, state_key). */
+  stateAt: (roomId: string, position: number, types?: string[]): Promise<StateRow[]> => {
+    let q = db
+      .selectFrom("events as e")
+      .select(["e.type", "e.state_key", "e.event_id", "e.stream_ordering", "e.json"])
+      .where("e.room_id", "=", roomId)
+      .where("e.state_key", "is not", null)
+      .where("e.stream_ordering", "<=", position)
+      .where(({ eb, selectFrom }) =>
+        eb(
+          "e.stream_ordering",
+          "=",
+          selectFrom("events as e2")
+            .select((x) => x.fn.max("e2.stream_ordering").as("m"))
+            .whereRef("e2.room_id", "=", "e.room_id")
+            .whereRef("e2.type", "=", "e.type")
+            .whereRef("e2.state_key", "=", "e.state_key")
+            .where("e2.stream_ordering", "<=", position),
+        ),
+      );
+    if (types) q = q.where("e.type", "in", types.length ? types : [""]);
+    return q.execute() as Promise<StateRow[]>;
+  },
+
+  upsertCurrentState: (row: { room_id: string; type: string; state_key: string; event_id: string; stream_ordering: number; membership: string | null }) =>
+    db
+      .insertInto("current_state")
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(["room_id", "type", "state_key"]).doUpdateSet({ event_id: row.event_id, stream_ordering: row.stream_ordering, membership: row.membership }),
+      )
+      .execute(),
+
+  /** Events of a room in a stream range, in either direction. */
+  range: (roomId: string, opts: { after?: number; upTo?: number; dir: "f" | "b"; limit: number; types?: string[]; notTypes?: string[]; senders?: string[]; notSenders?: string[]; containsUrl?: boolean }) => {
+    let q = db.selectFrom("events").selectAll().where("room_id", "=", roomId);
+    if (opts.after !== undefined) q = q.where("stream_ordering", ">", opts.after);
+    if (opts.upTo !== undefined) q = q.where("stream_ordering", "<=", opts.upTo);
+    if (opts.types) q = q.where("type", "in", opts.types.length ? opts.types : [""]);
+    if (opts.notTypes?.length) q = q.where("type", "not in", opts.notTypes);
+    if (opts.senders) q = q.where("sender", "in", opts.senders.length ? opts.senders : [""]);
+    if (opts.notSenders?.length) q = q.where("sender", "not in", opts.notSenders);
+    return q.orderBy("stream_ordering", opts.dir === "f" ? "asc" : "desc").limit(opts.limit).execute();
+  },
+
+  /** A user's membership events in a room, oldest first (history visibility needs the whole story). */
+  membershipHistory: (roomId: string, userId: string) =>
+    db
+      .selectFrom("events")
+      .select(["stream_ordering", "membership"])
+      .where("room_id", "=", roomId)
+      .where("type", "=", "m.room.member")
+      .where("state_key", "=", userId)
+      .orderBy("stream_ordering")
+      .execute(),
+
+  /** Changes of a state type in a room, oldest first. */
+  stateHistory: (roomId: string, type: string) =>
+    db.selectFrom("events").select(["stream_ordering", "json"]).where("room_id", "=", roomId).where("type", "=", type).where("state_key", "=", "").orderBy("stream_ordering").execute(),
+
+  /** Rooms where the user's current membership is one of `memberships`. */
+  roomsForUser: (userId: string, memberships: string[]) =>
+    db
+      .selectFrom("current_state")
+      .select(["room_id", "membership", "event_id", "stream_ordering"])
+      .where("type", "=", "m.room.member")
+      .where("state_key", "=", userId)
+      .where("membership", "in", memberships)
+      .execute(),
+
+  /** Current members of a room with a given membership. */
+  members: (roomId: string, memberships?: string[]) => {
+    let q = db
+      .selectFrom("current_state")
+      .select(["state_key as user_id", "membership", "event_id"])
+      .where("room_id", "=", roomId)
+      .where("type", "=", "m.room.member");
+    if (memberships) q = q.where("membership", "in", memberships);
+    return q.execute();
+  },
+
+  setRedacted: (eventId: string, redactedBy: string, json: string) =>
+    db
+      .updateTable("events")
+      .set({ redacted_by: redactedBy, json, rel_type: null, relates_to: null })
+      .where("event_id", "=", eventId)
+      .execute(),
+
+  // Transaction ids (client-server API "Transaction identifiers"): scoped to the device.
+  getTxn: (userId: string, deviceId: string, txnId: string) =>
+    db.selectFrom("event_txns").select("event_id").where("user_id", "=", userId).where("device_id", "=", deviceId).where("txn_id", "=", txnId).executeTakeFirst(),
+
+  insertTxn: (row: { user_id: string; device_id: string; txn_id: string; event_id: string; created_ts: number }) =>
+    db.insertInto("event_txns").values(row).onConflict((oc) => oc.columns(["user_id", "device_id", "txn_id"]).doNothing()).execute(),
+
+  // Relations (client-server API "Relationships").
+  relations: (eventId: string, opts: { relType?: string; eventType?: string; after?: number; upTo?: number; dir: "f" | "b"; limit: number }) => {
+    let q = db.selectFrom("events").selectAll().where("relates_to", "=", eventId);
+    if (opts.relType) q = q.where("rel_type", "=", opts.relType);
+    if (opts.eventType) q = q.where("type", "=", opts.eventType);
+    if (opts.after !== undefined) q = q.where("stream_ordering", ">", opts.after);
+    if (opts.upTo !== undefined) q = q.where("stream_ordering", "<=", opts.upTo);
+    return q.orderBy("stream_ordering", opts.dir === "f" ? "asc" : "desc").limit(opts.limit).execute();
+  },
+
+  relationsOfMany: (eventIds: string[]) =>
+    eventIds.length === 0
+      ? Promise.resolve([] as EventRow[])
+      : db.selectFrom("events").selectAll().where("relates_to", "in", eventIds).where("redacted_by", "is", null).orderBy("stream_ordering").execute(),
+
+  /** The event closest to a timestamp in a direction (/timestamp_to_event). */
+  closestToTs: (roomId: string, ts: number, dir: "f" | "b") =>
+    db
+      .selectFrom("events")
+      .select(["event_id", "origin_server_ts", "stream_ordering"])
+      .where("room_id", "=", roomId)
+      .where("origin_server_ts", dir === "f" ? ">=" : "<=", ts)
+      .orderBy("origin_server_ts", dir === "f" ? "asc" : "desc")
+      .orderBy("stream_ordering", dir === "f" ? "asc" : "desc")
+      .limit(1)
+      .executeTakeFirst(),
+
+  countInRoom: async (roomId: string) =>
+    Number((await db.selectFrom("events").select((eb) => eb.fn.countAll().as("n")).where("room_id", "=", roomId).executeTakeFirstOrThrow()).n),
+
+});
