@@ -16,6 +16,9 @@ import { registerFilterRoutes } from "./client/filters.js";
 import { registerSharedSecretRoutes } from "./admin/register.js";
 import { registerRegistrationTokenAdminRoutes } from "./admin/registration-tokens.js";
 import { r0Alias } from "./r0.js";
+import { registerRoomRoutes } from "./client/rooms.js";
+import { registerMembershipRoutes } from "./client/membership.js";
+import { registerAliasRoutes } from "./client/aliases.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -102,5 +105,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerFilterRoutes(http, app);
   registerSharedSecretRoutes(http, app);
   registerRegistrationTokenAdminRoutes(http, app);
+  registerRoomRoutes(http, app);
+  registerMembershipRoutes(http, app);
+  registerAliasRoutes(http, app);
   return http;
 }
