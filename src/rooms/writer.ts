@@ -68,8 +68,16 @@ interface RoomCacheEntry {
 export const MAX_EVENT_BYTES = 65536;
 const CACHE_ROOMS = 2000;
 
+/**
+ * Work that must commit atomically with an event (e.g. push actions for unread counts). Runs inside
+ * the writer's transaction, after the event row is written, with the room state as it was before
+ * the event (as push rule evaluation expects); throwing aborts the whole write.
+ */
+export type PersistHook = (tx: Storage["db"], room: RoomSnapshot, pdu: PDU, streamOrdering: number) => Promise<void>;
+
 export class RoomWriter {
   private mutex = new KeyedMutex();
+  private hooks: PersistHook[] = [];
   private cache = new Map<string, RoomCacheEntry>();
   private readonly events;
   private readonly rooms;
@@ -89,6 +97,10 @@ export class RoomWriter {
   static async open(storage: Storage, serverName: string, key: SigningKey, now: () => number, notifier: Notifier): Promise<RoomWriter> {
     const max = await eventsRepo(storage.db).maxStreamOrdering();
     return new RoomWriter(storage, serverName, key, now, notifier, new StreamIdGenerator(max));
+  }
+
+  addPersistHook(hook: PersistHook): void {
+    this.hooks.push(hook);
   }
 
   /** The position up to which every event is persisted: the "now" of the event stream. */
@@ -279,6 +291,7 @@ export class RoomWriter {
         if (txn) await events.insertTxn({ user_id: pdu.sender, device_id: txn.deviceId, txn_id: txn.txnId, event_id: pdu.event_id, created_ts: this.now() });
         for (const s of searchEntriesFor(pdu)) await insertSearchEntry(tx, this.storage.dialect, { ...s, event_id: pdu.event_id, room_id: entry.roomId, stream_ordering: position });
         if (pdu.type === "m.room.redaction") redactedTarget = await applyRedaction(tx, this.storage.dialect, entry, pdu);
+        for (const h of this.hooks) await h(tx, entry, pdu, position);
       });
     } catch (e) {
       this.streamIds.finish(position);
