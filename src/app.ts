@@ -22,6 +22,9 @@ import { RoomReader } from "./rooms/history.js";
 import { Membership } from "./rooms/membership.js";
 import { Rooms } from "./rooms/rooms.js";
 import { usersRepo } from "./storage/users.js";
+import { Typing } from "./sync/typing.js";
+import { Receipts } from "./sync/receipts.js";
+import { SyncService } from "./sync/sync.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -44,6 +47,9 @@ export interface App {
   roomReader: RoomReader;
   membership: Membership;
   rooms: Rooms;
+  typing: Typing;
+  receipts: Receipts;
+  sync: SyncService;
   close(): Promise<void>;
 }
 
@@ -63,6 +69,15 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     const row = await users.get(u);
     return row !== undefined && row.deactivated === 0;
   });
+  const accountData = new AccountData(storage);
+  const roomReader = new RoomReader(storage, roomWriter, now);
+  const typing = new Typing(notifier);
+  const receipts = await Receipts.open(storage, roomReader, accountData, notifier, now);
+  const sync = await SyncService.open(storage, roomWriter, roomReader.visibility, notifier, typing, receipts, now);
+  accountData.onChange((userId, streamId) => {
+    sync.accountDataWritten(streamId);
+    notifier.publishToUsers("account_data", [userId]);
+  });
   const app: App = {
     config,
     storage,
@@ -77,13 +92,16 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     uia: new UserInteractiveAuth(storage, now),
     registrationTokens: new RegistrationTokens(storage, now),
     profiles,
-    accountData: new AccountData(storage),
+    accountData,
     filters: new Filters(storage),
     notifier,
     roomWriter,
-    roomReader: new RoomReader(storage, roomWriter, now),
+    roomReader,
     membership,
     rooms: new Rooms(storage, roomWriter, membership, profiles, config.server_name, config.default_room_version, now),
+    typing,
+    receipts,
+    sync,
     close: () => storage.close(),
   };
   registerUiaStages(app);

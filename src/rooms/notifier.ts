@@ -17,8 +17,11 @@ export interface Notifier {
   publishRoomEvent(n: RoomEventNotice): void;
   /** Other streams (account data, receipts, typing, to-device, device lists) name the users to wake. */
   publishToUsers(stream: string, userIds: string[]): void;
+  /** Ephemeral data of a room (typing, receipts) changed: wake the room's syncing members. */
+  publishToRoom(stream: string, roomId: string): void;
   onRoomEvent(listener: (n: RoomEventNotice) => void): () => void;
   onUsers(listener: (stream: string, userIds: string[]) => void): () => void;
+  onRoom(listener: (stream: string, roomId: string) => void): () => void;
 }
 
 export class LocalNotifier implements Notifier {
@@ -34,6 +37,15 @@ export class LocalNotifier implements Notifier {
 
   publishToUsers(stream: string, userIds: string[]): void {
     this.emitter.emit("users", stream, userIds);
+  }
+
+  publishToRoom(stream: string, roomId: string): void {
+    this.emitter.emit("room-stream", stream, roomId);
+  }
+
+  onRoom(listener: (stream: string, roomId: string) => void): () => void {
+    this.emitter.on("room-stream", listener);
+    return () => this.emitter.off("room-stream", listener);
   }
 
   onRoomEvent(listener: (n: RoomEventNotice) => void): () => void {

@@ -1,4 +1,5 @@
 // Room events, current state and transaction ids. All event SQL lives here (DESIGN.md invariant 3).
+import { sql } from "kysely";
 import type { Db } from "./database.js";
 import type { EventsTable } from "./schema.js";
 
@@ -167,7 +168,149 @@ export const eventsRepo = (db: Db) => ({
       .limit(1)
       .executeTakeFirst(),
 
+  /** Rooms (of those given) with events in (after, upTo], and their newest position. */
+  roomsWithEventsIn: (roomIds: string[], after: number, upTo: number) =>
+    roomIds.length === 0 || after >= upTo
+      ? Promise.resolve([] as Array<{ room_id: string; pos: number }>)
+      : db
+          .selectFrom("events")
+          .select(["room_id", (eb) => eb.fn.max("stream_ordering").as("pos")])
+          .where("room_id", "in", roomIds)
+          .where("stream_ordering", ">", after)
+          .where("stream_ordering", "<=", upTo)
+          .groupBy("room_id")
+          .execute()
+          .then((rows) => rows.map((r) => ({ room_id: r.room_id, pos: Number(r.pos) }))),
+
+  /** The user's membership events in (after, upTo]: rooms joined, left, invited… since a sync. */
+  membershipChangesIn: (userId: string, after: number, upTo: number) =>
+    db
+      .selectFrom("events")
+      .select(["room_id", "membership", "stream_ordering"])
+      .where("state_key", "=", userId)
+      .where("type", "=", "m.room.member")
+      .where("stream_ordering", ">", after)
+      .where("stream_ordering", "<=", upTo)
+      .orderBy("stream_ordering")
+      .execute(),
+
   countInRoom: async (roomId: string) =>
     Number((await db.selectFrom("events").select((eb) => eb.fn.countAll().as("n")).where("room_id", "=", roomId).executeTakeFirstOrThrow()).n),
+
+  // --- /relations, /threads, /timestamp_to_event and bundled aggregations (rooms/relations.ts,
+  // rooms/threads.ts, rooms/serialize.ts). A redacted child has no relation any more
+  // (setRedacted clears it), so redacted children drop out of all of these.
+
+  /**
+   * Children of `parentId` in its room, following relations of relations down to `depth` levels
+   * (1: direct children only). The rel_type and type filters apply at every level (spec
+   * "Relationships API": an event reached only through a non-matching one is not included).
+   */
+  relationTree: (
+    roomId: string,
+    parentId: string,
+    opts: { relType?: string; eventType?: string; depth: number; after?: number; upTo?: number; dir: "f" | "b"; limit: number },
+  ) => {
+    let q = db
+      .withRecursive("tree(event_id, depth)", (qc) => {
+        let first = qc.selectFrom("events").select(["event_id", sql<number>`1`.as("depth")]).where("relates_to", "=", parentId).where("room_id", "=", roomId);
+        let next = qc
+          .selectFrom("events as e")
+          .innerJoin("tree as t", "t.event_id", "e.relates_to")
+          .select(["e.event_id", sql<number>`t.depth + 1`.as("depth")])
+          .where("e.room_id", "=", roomId)
+          .where("t.depth", "<", opts.depth);
+        if (opts.relType !== undefined) {
+          first = first.where("rel_type", "=", opts.relType);
+          next = next.where("e.rel_type", "=", opts.relType);
+        }
+        if (opts.eventType !== undefined) {
+          first = first.where("type", "=", opts.eventType);
+          next = next.where("e.type", "=", opts.eventType);
+        }
+        return first.unionAll(next);
+      })
+      .selectFrom("events as ev")
+      .innerJoin("tree", "tree.event_id", "ev.event_id")
+      .selectAll("ev");
+    if (opts.after !== undefined) q = q.where("ev.stream_ordering", ">", opts.after);
+    if (opts.upTo !== undefined) q = q.where("ev.stream_ordering", "<=", opts.upTo);
+    return q.orderBy("ev.stream_ordering", opts.dir === "f" ? "asc" : "desc").limit(opts.limit).execute();
+  },
+
+  /** Unredacted children of the given events with one of `relTypes`, oldest first, without their JSON. */
+  relationSummariesOf: (eventIds: string[], relTypes: string[]) =>
+    db
+      .selectFrom("events")
+      .select(["event_id", "room_id", "type", "state_key", "sender", "origin_server_ts", "stream_ordering", "membership", "rel_type", "relates_to"])
+      .where("relates_to", "in", eventIds.length ? eventIds : [""])
+      .where("rel_type", "in", relTypes.length ? relTypes : [""])
+      .where("redacted_by", "is", null)
+      .orderBy("stream_ordering")
+      .execute(),
+
+  /**
+   * Thread roots of a room by latest activity, newest first: each root with the position of its
+   * latest reply at or below `upTo`, keeping those whose latest reply is at or below `latestAtMost`.
+   * A root must be in the room and not itself a relation (spec "Threading": a thread cannot start
+   * from an event with a rel_type). `participant`: only threads whose root they sent or where they
+   * replied.
+   */
+  threadRoots: (roomId: string, opts: { upTo: number; latestAtMost: number; participant?: string; limit: number }) => {
+    let q = db
+      .selectFrom("events as c")
+      .innerJoin("events as r", "r.event_id", "c.relates_to")
+      .select((eb) => ["c.relates_to as root_id", eb.fn.max("c.stream_ordering").as("latest")])
+      .where("c.room_id", "=", roomId)
+      .whereRef("r.room_id", "=", "c.room_id")
+      .where("c.rel_type", "=", "m.thread")
+      .where("r.rel_type", "is", null)
+      .where("c.stream_ordering", "<=", opts.upTo);
+    const who = opts.participant;
+    if (who !== undefined) {
+      q = q.where((eb) =>
+        eb.or([
+          eb("r.sender", "=", who),
+          eb.exists(
+            eb
+              .selectFrom("events as p")
+              .select("p.event_id")
+              .whereRef("p.relates_to", "=", "c.relates_to")
+              .where("p.rel_type", "=", "m.thread")
+              .where("p.sender", "=", who)
+              .where("p.stream_ordering", "<=", opts.upTo),
+          ),
+        ]),
+      );
+    }
+    return q
+      .groupBy("c.relates_to")
+      .having((eb) => eb(eb.fn.max("c.stream_ordering"), "<=", opts.latestAtMost))
+      .orderBy("latest", "desc")
+      .limit(opts.limit)
+      .execute()
+      .then((rows) => rows.map((r) => ({ root_id: r.root_id as string, latest: Number(r.latest) })));
+  },
+
+  /**
+   * Events of a room from a timestamp onwards (`f`) or backwards (`b`), closest first, at most
+   * `upTo` in stream order; `afterKey` continues after the last row of a previous batch.
+   */
+  nearTimestamp: (roomId: string, ts: number, dir: "f" | "b", opts: { upTo: number; afterKey?: { ts: number; pos: number }; limit: number }) => {
+    const cmp = dir === "f" ? ">" : "<";
+    let q = db
+      .selectFrom("events")
+      .select(["event_id", "origin_server_ts", "stream_ordering", "type", "state_key", "membership"])
+      .where("room_id", "=", roomId)
+      .where("origin_server_ts", dir === "f" ? ">=" : "<=", ts)
+      .where("stream_ordering", "<=", opts.upTo);
+    const k = opts.afterKey;
+    if (k) q = q.where((eb) => eb.or([eb("origin_server_ts", cmp, k.ts), eb.and([eb("origin_server_ts", "=", k.ts), eb("stream_ordering", cmp, k.pos)])]));
+    return q
+      .orderBy("origin_server_ts", dir === "f" ? "asc" : "desc")
+      .orderBy("stream_ordering", dir === "f" ? "asc" : "desc")
+      .limit(opts.limit)
+      .execute();
+  },
 
 });

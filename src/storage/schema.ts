@@ -97,6 +97,7 @@ export interface Database {
   event_reports: EventReportsTable;
   event_search: EventSearchTable;
   forgotten_rooms: ForgottenRoomsTable;
+  receipts: ReceiptsTable;
 }
 
 export interface RoomsTable {
@@ -176,4 +177,15 @@ export interface EventSearchTable {
 export interface ForgottenRoomsTable {
   user_id: string;
   room_id: string;
+}
+
+export interface ReceiptsTable {
+  room_id: string;
+  receipt_type: string;
+  user_id: string;
+  thread_id: string;
+  event_id: string;
+  event_stream_ordering: number;
+  ts: number;
+  stream_id: number;
 }

@@ -41,6 +41,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema.createIndex("events_room_state").on("events").columns(["room_id", "type", "state_key", "stream_ordering"]).execute();
   await db.schema.createIndex("events_relates").on("events").columns(["relates_to", "rel_type"]).execute();
   await db.schema.createIndex("events_thread").on("events").columns(["room_id", "thread_root", "stream_ordering"]).execute();
+  await db.schema.createIndex("events_member_of").on("events").columns(["state_key", "type", "stream_ordering"]).execute();
   await db.schema.createIndex("events_room_ts").on("events").columns(["room_id", "origin_server_ts"]).execute();
 
   await db.schema

@@ -4,6 +4,7 @@ import type { Kysely } from "kysely";
 import type { Dialect } from "../database.js";
 import * as m0001 from "./0001_accounts.js";
 import * as m0002 from "./0002_rooms.js";
+import * as m0005 from "./0005_receipts.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -13,4 +14,5 @@ export interface DialectMigration {
 export const migrations: Record<string, DialectMigration> = {
   "0001_accounts": m0001,
   "0002_rooms": m0002,
+  "0005_receipts": m0005,
 };

@@ -1,0 +1,168 @@
+// One room's part of a sync response: its timeline (with `limited` and `prev_batch`), the state
+// before the timeline, and its summary. Kept apart from the response assembly so that sliding sync
+// (MSC4186) can reuse the same pieces (DESIGN.md).
+import type { Storage } from "../storage/database.js";
+import { eventsRepo, type EventRow } from "../storage/events.js";
+import { stateKey, splitStateKey, type PDU, type StateKey } from "../matrix/pdu.js";
+import type { RoomSnapshot } from "../rooms/writer.js";
+import type { VisibilityView } from "../rooms/visibility.js";
+import { serializeEvents, toClientEvent, type ClientEvent, type Viewer } from "../rooms/serialize.js";
+import { eventMatches, sqlPushdown } from "../rooms/event-filter.js";
+import { roomToken } from "../rooms/tokens.js";
+import type { SyncFilter } from "./sync-filter.js";
+import type { LazyMembersSent } from "./lazy-members.js";
+
+export interface Timeline {
+  rows: EventRow[];
+  limited: boolean;
+  prevBatch: string;
+}
+
+export class RoomSyncBuilder {
+  private readonly events;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly now: () => number,
+    private readonly lazySent: LazyMembersSent,
+  ) {
+    this.events = eventsRepo(storage.db);
+  }
+
+  /** The newest visible events in (after, upTo], oldest first; limited when older ones were left out. */
+  async timeline(roomId: string, view: VisibilityView, after: number, upTo: number, filter: SyncFilter): Promise<Timeline> {
+    const limit = filter.timelineLimit;
+    const push = sqlPushdown(filter.timeline);
+    const rows: EventRow[] = [];
+    let cursor = upTo;
+    let more = true;
+    for (let round = 0; round < 6 && rows.length < limit && more; round++) {
+      const batch = await this.events.range(roomId, { after, upTo: cursor, dir: "b", limit: limit + 1, ...push });
+      more = batch.length === limit + 1;
+      for (const r of batch) {
+        cursor = Number(r.stream_ordering) - 1;
+        if (rows.length >= limit) {
+          more = true;
+          break;
+        }
+        if (view.canSee(r) && eventMatches(filter.timeline, { ...r, content: (JSON.parse(r.json) as PDU).content })) rows.push(r);
+      }
+    }
+    rows.reverse();
+    const first = rows[0];
+    return { rows, limited: more, prevBatch: roomToken(first ? Number(first.stream_ordering) - 1 : cursor) };
+  }
+
+  /**
+   * State at the start of the timeline, from the room's current state with the timeline's own state
+   * changes undone (each stored state event remembers the one it replaced), so initial syncs need
+   * no historical state query. `upTo` below the room's head (a left room) falls back to a query.
+   */
+  async stateBeforeTimeline(snap: RoomSnapshot, timeline: EventRow[], upToIsHead: boolean, upTo: number): Promise<Map<StateKey, string>> {
+    const ids = new Map<StateKey, string>();
+    if (!upToIsHead) {
+      const at = timeline.length ? Number(timeline[0]!.stream_ordering) - 1 : upTo;
+      for (const r of await this.events.stateAt(snap.roomId, at)) ids.set(stateKey(r.type, r.state_key), r.event_id);
+      return ids;
+    }
+    for (const [k, pdu] of snap.state) ids.set(k, pdu.event_id);
+    for (let i = timeline.length - 1; i >= 0; i--) {
+      const r = timeline[i]!;
+      if (r.state_key === null) continue;
+      const k = stateKey(r.type, r.state_key);
+      if (ids.get(k) !== r.event_id) continue;
+      const replaced = (JSON.parse(r.json) as PDU).unsigned?.replaces_state;
+      if (typeof replaced === "string") ids.set(k, replaced);
+      else ids.delete(k);
+    }
+    return ids;
+  }
+
+  /** State entries that differ between two positions (for a limited incremental sync). */
+  async stateDelta(roomId: string, since: number, timelineStart: number): Promise<Map<StateKey, string>> {
+    const [before, after] = await Promise.all([this.events.stateAt(roomId, since), this.events.stateAt(roomId, timelineStart)]);
+    const old = new Map(before.map((r) => [stateKey(r.type, r.state_key), r.event_id]));
+    const out = new Map<StateKey, string>();
+    for (const r of after) {
+      const k = stateKey(r.type, r.state_key);
+      if (old.get(k) !== r.event_id) out.set(k, r.event_id);
+    }
+    return out;
+  }
+
+  /**
+   * Chooses which state entries go to the client (state filter, lazy-loaded members, redundant
+   * members) and serialises them.
+   */
+  async selectState(roomId: string, candidates: Map<StateKey, string>, timeline: EventRow[], viewer: Viewer & { deviceId: string }, filter: SyncFilter, opts: { alwaysMembersOf?: Set<string> } = {}): Promise<ClientEvent[]> {
+    const device = `${viewer.userId}|${viewer.deviceId}`;
+    const wantedMembers = new Set<string>(opts.alwaysMembersOf ?? []);
+    if (filter.lazyMembers) {
+      for (const r of timeline) wantedMembers.add(r.sender);
+      wantedMembers.add(viewer.userId);
+    }
+    // Members whose membership event is itself in the timeline need not be repeated in state.
+    const inTimeline = new Set(timeline.map((r) => r.event_id));
+    const pick: Array<[string, string, string]> = [];
+    for (const [k, id] of candidates) {
+      if (inTimeline.has(id)) continue;
+      const [type, key] = splitStateKey(k);
+      if (filter.lazyMembers && type === "m.room.member") {
+        if (!wantedMembers.has(key)) continue;
+        if (!filter.redundantMembers && this.lazySent.alreadySent(device, roomId, key, id)) continue;
+      }
+      pick.push([type, key, id]);
+    }
+    const rows = await this.events.getMany(pick.map((p) => p[2]));
+    const now = this.now();
+    const out: ClientEvent[] = [];
+    for (const r of rows) {
+      if (!filter.stateEvent({ type: r.type, sender: r.sender, room_id: roomId })) continue;
+      if (r.type === "m.room.member" && r.state_key !== null) this.lazySent.record(device, roomId, r.state_key, r.event_id);
+      out.push(toClientEvent(r, viewer, now));
+    }
+    if (filter.lazyMembers) for (const r of timeline) if (r.type === "m.room.member" && r.state_key !== null) this.lazySent.record(device, roomId, r.state_key, r.event_id);
+    return out;
+  }
+
+  async serializeTimeline(rows: EventRow[], viewer: Viewer): Promise<ClientEvent[]> {
+    return serializeEvents(this.storage, rows, viewer, this.now());
+  }
+
+  /** Room summary (spec "Room summary" in /sync): member counts and heroes. */
+  summary(snap: RoomSnapshot, userId: string): Record<string, unknown> {
+    let joined = 0;
+    let invited = 0;
+    const heroes: string[] = [];
+    for (const [k, pdu] of snap.state) {
+      if (!k.startsWith("m.room.member\u0000")) continue;
+      const m = pdu.content.membership;
+      if (m === "join") joined++;
+      else if (m === "invite") invited++;
+      else continue;
+      if (pdu.state_key !== userId && heroes.length < 5) heroes.push(pdu.state_key!);
+    }
+    heroes.sort();
+    const named = snap.state.has(stateKey("m.room.name", "")) || snap.state.has(stateKey("m.room.canonical_alias", ""));
+    const summary: Record<string, unknown> = { "m.joined_member_count": joined, "m.invited_member_count": invited };
+    if (!named) summary["m.heroes"] = heroes;
+    return summary;
+  }
+
+  /** Stripped state for invites and knocks (spec "Stripped state"). */
+  strippedState(snap: RoomSnapshot, userId: string): Array<Record<string, unknown>> {
+    const types = ["m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias", "m.room.encryption", "m.room.topic", "m.room.guest_access", "m.room.history_visibility"];
+    const out: Array<Record<string, unknown>> = [];
+    for (const t of types) {
+      const pdu = snap.state.get(stateKey(t, ""));
+      if (pdu) out.push({ type: pdu.type, state_key: pdu.state_key, sender: pdu.sender, content: pdu.content });
+    }
+    const own = snap.state.get(stateKey("m.room.member", userId));
+    if (own) {
+      out.push({ type: own.type, state_key: own.state_key, sender: own.sender, content: own.content, event_id: own.event_id, origin_server_ts: own.origin_server_ts });
+      const inviter = snap.state.get(stateKey("m.room.member", own.sender));
+      if (inviter && own.sender !== userId) out.push({ type: inviter.type, state_key: inviter.state_key, sender: inviter.sender, content: inviter.content });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,332 @@
+// GET /sync (client-server API "Syncing"): initial, incremental and long-poll. The response is
+// assembled from pieces: room sections (room-sync.ts), account data, ephemeral data, and the
+// extensions other modules add (end-to-end encryption fills to_device and device lists).
+import type { Storage } from "../storage/database.js";
+import { eventsRepo } from "../storage/events.js";
+import { roomsRepo } from "../storage/rooms.js";
+import { accountDataRepo } from "../storage/account-data.js";
+import { streamsRepo } from "../storage/streams.js";
+import type { RoomWriter } from "../rooms/writer.js";
+import type { HistoryVisibility } from "../rooms/visibility.js";
+import type { Notifier } from "../rooms/notifier.js";
+import type { Filter } from "../accounts/filters.js";
+import type { Typing } from "./typing.js";
+import type { Receipts } from "./receipts.js";
+import { RoomSyncBuilder } from "./room-sync.js";
+import { LazyMembersSent } from "./lazy-members.js";
+import { SyncFilter } from "./sync-filter.js";
+import { emptyToken, formatToken, parseToken, type StreamName, type SyncToken } from "./token.js";
+import type { ClientEvent } from "../rooms/serialize.js";
+
+export interface SyncUser {
+  userId: string;
+  deviceId: string;
+}
+
+export interface SyncRequest {
+  since?: string;
+  timeoutMs: number;
+  filter?: Filter;
+  fullState: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+export interface SyncResponse {
+  next_batch: string;
+  rooms: { join: Record<string, Json>; invite: Record<string, Json>; leave: Record<string, Json>; knock: Record<string, Json> };
+  account_data: { events: Json[] };
+  presence: { events: Json[] };
+  to_device: { events: Json[] };
+  device_lists: { changed: string[]; left: string[] };
+  device_one_time_keys_count: Record<string, number>;
+  device_unused_fallback_key_types?: string[];
+  [k: string]: unknown;
+}
+
+/** A stream that another module feeds into sync (to-device messages, device lists…). */
+export interface SyncExtension {
+  stream: StreamName;
+  current(): number;
+  /** Adds its data to the response; returns true if it added anything a client must see. */
+  fill(user: SyncUser, since: number | undefined, upTo: number, response: SyncResponse, joinedRoomIds: string[]): Promise<boolean>;
+}
+
+/** Unread counts per room, supplied by the push module. */
+export interface UnreadCounts {
+  forRooms(user: SyncUser, roomIds: string[], threaded: boolean): Promise<Map<string, { unread_notifications: Json; unread_thread_notifications?: Json }>>;
+}
+
+export const MAX_SYNC_TIMEOUT_MS = 60_000;
+
+export class SyncService {
+  private readonly events;
+  private readonly rooms;
+  private readonly accountData;
+  private readonly builder: RoomSyncBuilder;
+  private readonly lazySent = new LazyMembersSent();
+  private extensions: SyncExtension[] = [];
+  private unread?: UnreadCounts;
+  private accountDataPosition = 0;
+
+  private constructor(
+    private readonly storage: Storage,
+    private readonly writer: RoomWriter,
+    private readonly visibility: HistoryVisibility,
+    private readonly notifier: Notifier,
+    private readonly typing: Typing,
+    private readonly receipts: Receipts,
+    private readonly now: () => number,
+  ) {
+    this.events = eventsRepo(storage.db);
+    this.rooms = roomsRepo(storage.db);
+    this.accountData = accountDataRepo(storage.db);
+    this.builder = new RoomSyncBuilder(storage, now, this.lazySent);
+  }
+
+  static async open(storage: Storage, writer: RoomWriter, visibility: HistoryVisibility, notifier: Notifier, typing: Typing, receipts: Receipts, now: () => number): Promise<SyncService> {
+    const s = new SyncService(storage, writer, visibility, notifier, typing, receipts, now);
+    s.accountDataPosition = await streamsRepo(storage.db).current("account_data");
+    return s;
+  }
+
+  addExtension(ext: SyncExtension): void {
+    this.extensions.push(ext);
+  }
+
+  setUnreadCounts(u: UnreadCounts): void {
+    this.unread = u;
+  }
+
+  /** Account data writes report their stream position here (kept in memory: no query per sync). */
+  accountDataWritten(position: number): void {
+    this.accountDataPosition = Math.max(this.accountDataPosition, position);
+  }
+
+  currentToken(): SyncToken {
+    const t = emptyToken();
+    t.events = this.writer.currentPosition();
+    t.account_data = this.accountDataPosition;
+    t.receipts = this.receipts.current();
+    t.typing = this.typing.current();
+    for (const e of this.extensions) t[e.stream] = e.current();
+    return t;
+  }
+
+  async sync(user: SyncUser, req: SyncRequest): Promise<SyncResponse> {
+    const since = req.since ? parseToken(req.since) : undefined;
+    const filter = new SyncFilter(req.filter);
+    if (!since || req.fullState) this.lazySent.reset(`${user.userId}|${user.deviceId}`);
+    const timeout = Math.min(Math.max(req.timeoutMs, 0), MAX_SYNC_TIMEOUT_MS);
+    const deadline = Date.now() + timeout;
+    // Subscribe before building, so nothing published in between is missed.
+    const waiter = since && !req.fullState && timeout > 0 ? new Waiter(this.notifier, user.userId) : undefined;
+    try {
+      for (;;) {
+        const upTo = this.currentToken();
+        const { response, hasContent, roomIds } = await this.build(user, since, upTo, filter, req.fullState);
+        if (!waiter || hasContent) return response;
+        waiter.watchRooms(roomIds);
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) return response;
+        if (!(await waiter.wait(remaining))) return response;
+      }
+    } finally {
+      waiter?.close();
+    }
+  }
+
+  private async build(user: SyncUser, since: SyncToken | undefined, upTo: SyncToken, filter: SyncFilter, fullState: boolean): Promise<{ response: SyncResponse; hasContent: boolean; roomIds: string[] }> {
+    const response: SyncResponse = {
+      next_batch: formatToken(upTo),
+      rooms: { join: {}, invite: {}, leave: {}, knock: {} },
+      account_data: { events: [] },
+      presence: { events: [] },
+      to_device: { events: [] },
+      device_lists: { changed: [], left: [] },
+      device_one_time_keys_count: {},
+    };
+    let hasContent = false;
+    const viewer = { userId: user.userId, deviceId: user.deviceId };
+    const memberships = await this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]);
+    const allRoomIds = memberships.map((m) => m.room_id);
+    const joined = memberships.filter((m) => m.membership === "join" && filter.roomIncluded(m.room_id)).map((m) => m.room_id);
+    const sinceEvents = since?.events ?? 0;
+
+    // Rooms with new events since the token (one query for all rooms).
+    const active = new Set(since && !fullState ? (await this.events.roomsWithEventsIn(joined, sinceEvents, upTo.events)).map((r) => r.room_id) : joined);
+
+    // Account data (global and per room).
+    const ad = since && since.account_data >= upTo.account_data ? [] : await this.accountData.since(user.userId, since?.account_data ?? 0);
+    const roomAccountData = new Map<string, Json[]>();
+    for (const row of ad) {
+      if (Number(row.stream_id) > upTo.account_data) continue;
+      const ev = { type: row.type, content: JSON.parse(row.content) as Json };
+      if (row.room_id === "") {
+        if (filter.globalAccountData(row.type)) response.account_data.events.push(ev);
+      } else if (filter.roomAccountData(row.type, row.room_id)) {
+        const list = roomAccountData.get(row.room_id) ?? [];
+        list.push(ev);
+        roomAccountData.set(row.room_id, list);
+      }
+    }
+    if (response.account_data.events.length) hasContent = true;
+
+    // Ephemeral: typing and receipts of joined rooms.
+    const typing = since && since.typing === upTo.typing ? new Map<string, string[]>() : this.typing.changes(joined, since?.typing ?? 0);
+    const receipts = since && since.receipts >= upTo.receipts ? new Map<string, Json>() : await this.receipts.changes(user.userId, joined, since?.receipts ?? 0);
+
+    for (const m of memberships) {
+      const roomId = m.room_id;
+      if (!filter.roomIncluded(roomId)) continue;
+      const memberPos = Number(m.stream_ordering);
+      const changedSince = !since || memberPos > sinceEvents;
+      if (memberPos > upTo.events) continue; // written after this sync's snapshot: next time
+      if (m.membership === "join") {
+        const fresh = !since || fullState || changedSince;
+        const ephemeral = this.ephemeralFor(roomId, typing, receipts, filter);
+        const rad = roomAccountData.get(roomId) ?? [];
+        if (!fresh && !active.has(roomId) && ephemeral.length === 0 && rad.length === 0) continue;
+        const section = await this.joinedRoom(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince);
+        section.ephemeral = { events: ephemeral };
+        section.account_data = { events: rad };
+        response.rooms.join[roomId] = section;
+        hasContent = true;
+      } else if (m.membership === "invite" || m.membership === "knock") {
+        if (!changedSince) continue;
+        const snap = await this.writer.snapshot(roomId);
+        if (m.membership === "invite") response.rooms.invite[roomId] = { invite_state: { events: this.builder.strippedState(snap, user.userId) } };
+        else response.rooms.knock[roomId] = { knock_state: { events: this.builder.strippedState(snap, user.userId) } };
+        hasContent = true;
+      } else {
+        // leave / ban: new since the token, or on an initial sync when the filter asks for them.
+        if (since ? !changedSince : !filter.includeLeave) continue;
+        if (!since && (await this.rooms.forgottenBy(user.userId)).has(roomId)) continue;
+        response.rooms.leave[roomId] = await this.leftRoom(user, roomId, since ? sinceEvents : undefined, memberPos, filter);
+        hasContent = true;
+      }
+    }
+
+    if (this.unread) {
+      const joinedIds = Object.keys(response.rooms.join);
+      const counts = await this.unread.forRooms(user, joinedIds, filter.timeline?.unread_thread_notifications === true);
+      for (const id of joinedIds) Object.assign(response.rooms.join[id]!, counts.get(id) ?? { unread_notifications: { notification_count: 0, highlight_count: 0 } });
+    }
+
+    for (const ext of this.extensions) {
+      const s = since?.[ext.stream];
+      if (await ext.fill(user, s, upTo[ext.stream], response, joined)) hasContent = true;
+    }
+    return { response, hasContent, roomIds: allRoomIds };
+  }
+
+  private ephemeralFor(roomId: string, typing: Map<string, string[]>, receipts: Map<string, Json>, filter: SyncFilter): Json[] {
+    const out: Json[] = [];
+    const t = typing.get(roomId);
+    if (t && filter.ephemeral("m.typing", roomId)) out.push({ type: "m.typing", content: { user_ids: t } });
+    const r = receipts.get(roomId);
+    if (r && filter.ephemeral("m.receipt", roomId)) out.push({ type: "m.receipt", content: r });
+    return out;
+  }
+
+  /** A joined room: its new timeline, and the state the client needs before it. */
+  private async joinedRoom(user: SyncUser, roomId: string, since: number | undefined, upTo: number, filter: SyncFilter, full: boolean): Promise<Json> {
+    const snap = await this.writer.snapshot(roomId);
+    const view = await this.visibility.view(roomId, user.userId);
+    const tl = await this.builder.timeline(roomId, view, since ?? 0, upTo, filter);
+    const atHead = upTo >= snap.latest.streamOrdering;
+    let candidates: Map<string, string>;
+    if (full) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo);
+    else if (tl.limited && tl.rows.length) candidates = await this.builder.stateDelta(roomId, since!, Number(tl.rows[0]!.stream_ordering) - 1);
+    else if (filter.lazyMembers) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo);
+    else candidates = new Map();
+    // Incrementally, only lazy members are added beyond the delta; other state came before.
+    if (!full && !(tl.limited && tl.rows.length) && filter.lazyMembers) {
+      for (const k of [...candidates.keys()]) if (!k.startsWith("m.room.member\u0000")) candidates.delete(k);
+    }
+    const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
+    return {
+      timeline: { events: this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },
+      state: { events: this.project(filter, state) },
+      summary: this.builder.summary(snap, user.userId),
+    };
+  }
+
+  /** A room the user left: the timeline up to their leave. */
+  private async leftRoom(user: SyncUser, roomId: string, since: number | undefined, leavePos: number, filter: SyncFilter): Promise<Json> {
+    const snap = await this.writer.snapshot(roomId);
+    const view = await this.visibility.view(roomId, user.userId);
+    const tl = await this.builder.timeline(roomId, view, since ?? 0, leavePos, filter);
+    const candidates = since === undefined || tl.limited ? await this.builder.stateBeforeTimeline(snap, tl.rows, false, leavePos) : new Map<string, string>();
+    const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
+    return {
+      timeline: { events: this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },
+      state: { events: this.project(filter, state) },
+      account_data: { events: [] },
+    };
+  }
+
+  private project(filter: SyncFilter, events: ClientEvent[]): Json[] {
+    return filter.f.event_fields ? events.map((e) => filter.project(e)) : (events as unknown as Json[]);
+  }
+}
+
+/** Long-poll waiting: resolves when something relevant to the user is published. */
+class Waiter {
+  private rooms?: Set<string>;
+  /** Rooms with news that arrived before the room list was known. */
+  private early = new Set<string>();
+  private wake?: () => void;
+  private fired = false;
+  private offs: Array<() => void>;
+
+  constructor(notifier: Notifier, private readonly userId: string) {
+    const hit = () => {
+      this.fired = true;
+      this.wake?.();
+    };
+    this.offs = [
+      notifier.onRoomEvent((n) => {
+        if (n.membershipOf === this.userId || this.rooms?.has(n.roomId)) hit();
+        else if (!this.rooms) this.early.add(n.roomId);
+      }),
+      notifier.onUsers((_s, users) => {
+        if (users.includes(this.userId)) hit();
+      }),
+      notifier.onRoom((_s, roomId) => {
+        if (this.rooms?.has(roomId)) hit();
+        else if (!this.rooms) this.early.add(roomId);
+      }),
+    ];
+  }
+
+  watchRooms(ids: string[]): void {
+    this.rooms = new Set(ids);
+    for (const r of this.early) if (this.rooms.has(r)) this.fired = true;
+    this.early.clear();
+  }
+
+  /** True if woken by news, false on timeout. */
+  wait(ms: number): Promise<boolean> {
+    if (this.fired) {
+      this.fired = false;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve(false);
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.fired = false;
+        resolve(true);
+      };
+    });
+  }
+
+  close(): void {
+    for (const off of this.offs) off();
+  }
+}
