@@ -16,9 +16,13 @@ import { registerFilterRoutes } from "./client/filters.js";
 import { registerSharedSecretRoutes } from "./admin/register.js";
 import { registerRegistrationTokenAdminRoutes } from "./admin/registration-tokens.js";
 import { r0Alias } from "./r0.js";
+import { redactUrl } from "./redact.js";
+import { sendFrameworkError, jsonTooDeep, rejectNulInParams, tooDeep } from "./guards.js";
 import { registerRoomRoutes } from "./client/rooms.js";
 import { registerMembershipRoutes } from "./client/membership.js";
 import { registerAliasRoutes } from "./client/aliases.js";
+import { registerSyncRoutes } from "./client/sync.js";
+import { registerEphemeralRoutes } from "./client/ephemeral.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -27,8 +31,7 @@ const CORS_HEADERS = {
   "access-control-allow-headers": "X-Requested-With, Content-Type, Authorization",
 };
 
-/** The query string with secrets masked, for logs. */
-export const redactUrl = (url: string): string => url.replace(/([?&]access_token=)[^&]*/gi, "$1<redacted>");
+export { redactUrl };
 
 export async function buildServer(app: App): Promise<FastifyInstance> {
   // Cast: pino's Logger and fastify's FastifyBaseLogger are the same object, typed by two packages.
@@ -40,6 +43,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "req_id" }),
     rewriteUrl: (req) => r0Alias(req.url ?? "/"),
     routerOptions: { maxParamLength: 1000 },
+    // Undecodable paths and over-long parameters fail before routing: answer them as Matrix errors too.
+    frameworkErrors: (error, _req, reply) => sendFrameworkError(error, reply, CORS_HEADERS),
     trustProxy: false,
   }) as unknown as FastifyInstance;
 
@@ -53,6 +58,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   http.addHook("onRequest", async (req, reply) => {
     reply.headers(CORS_HEADERS);
     if (req.method === "OPTIONS") return reply.code(204).send();
+    rejectNulInParams(req);
   });
 
   http.addHook("onResponse", async (req, reply) => {
@@ -68,7 +74,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     const text = body as string;
     if (text.trim() === "") return done(null, undefined);
     try {
-      done(null, JSON.parse(text));
+      const value: unknown = JSON.parse(text);
+      done(jsonTooDeep(value) ? tooDeep() : null, value);
     } catch {
       done(notJson(), undefined);
     }
@@ -108,5 +115,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerRoomRoutes(http, app);
   registerMembershipRoutes(http, app);
   registerAliasRoutes(http, app);
+  registerSyncRoutes(http, app);
+  registerEphemeralRoutes(http, app);
   return http;
 }
