@@ -2,17 +2,17 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
-import { parseBody } from "../body.js";
+import { parseBody, text } from "../body.js";
 import { MatrixError, forbidden } from "../errors.js";
 import { SharedSecretNonces, macMatches, sharedSecretMac } from "../../accounts/shared-secret.js";
 
 const body = z.object({
   nonce: z.string(),
-  username: z.string().min(1),
+  username: text().min(1),
   password: z.string().min(1),
-  displayname: z.string().max(256).optional(),
+  displayname: text().max(256).optional(),
   admin: z.boolean().optional(),
-  user_type: z.string().nullable().optional(),
+  user_type: text().nullable().optional(),
   mac: z.string(),
 });
 

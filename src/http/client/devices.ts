@@ -2,7 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
-import { optionalBody, parseBody } from "../body.js";
+import { optionalBody, parseBody, text } from "../body.js";
 import { authenticate } from "../auth.js";
 import { REAUTH_FLOWS } from "./account.js";
 
@@ -19,7 +19,7 @@ export function registerDeviceRoutes(http: FastifyInstance, app: App): void {
 
   http.put<{ Params: { deviceId: string } }>("/_matrix/client/v3/devices/:deviceId", async (req) => {
     const who = await authenticate(app, req);
-    const body = optionalBody(z.object({ display_name: z.string().max(255).optional() }), req.body);
+    const body = optionalBody(z.object({ display_name: text().max(255).optional() }), req.body);
     if (body.display_name !== undefined) await app.devices.rename(who.userId, req.params.deviceId, body.display_name);
     else await app.devices.get(who.userId, req.params.deviceId);
     return {};
@@ -36,7 +36,7 @@ export function registerDeviceRoutes(http: FastifyInstance, app: App): void {
 
   http.post("/_matrix/client/v3/delete_devices", async (req) => {
     const who = await authenticate(app, req);
-    const body = parseBody(z.object({ devices: z.array(z.string()).max(1000), auth: z.unknown().optional() }), req.body);
+    const body = parseBody(z.object({ devices: z.array(text()).max(1000), auth: z.unknown().optional() }), req.body);
     const ids = [...new Set(body.devices)].sort();
     await app.uia.check({ purpose: `delete devices ${ids.join(",")}`, flows: REAUTH_FLOWS, userId: who.userId }, body.auth);
     await app.devices.delete(who.userId, ids);

@@ -2,17 +2,17 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
-import { parseBody } from "../body.js";
+import { parseBody, text } from "../body.js";
 import { authenticate } from "../auth.js";
 import { MatrixError } from "../errors.js";
 
 const loginBody = z.object({
   type: z.string(),
-  identifier: z.looseObject({ type: z.string(), user: z.string().optional() }).optional(),
-  user: z.string().optional(),
+  identifier: z.looseObject({ type: z.string(), user: text().optional() }).optional(),
+  user: text().optional(),
   password: z.string().optional(),
-  device_id: z.string().min(1).max(255).optional(),
-  initial_device_display_name: z.string().max(255).optional(),
+  device_id: text().min(1).max(255).optional(),
+  initial_device_display_name: text().max(255).optional(),
   refresh_token: z.boolean().optional(),
 });
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
-import { parseBody } from "../body.js";
+import { parseBody, text } from "../body.js";
 import { authenticate, requireSelf } from "../auth.js";
 import { badJson, invalidParam } from "../errors.js";
 import { isValidUserId } from "../../matrix/identifiers.js";
@@ -34,7 +34,7 @@ export function registerProfileRoutes(http: FastifyInstance, app: App): void {
       const who = await authenticate(app, req);
       checkUserId(req.params.userId);
       requireSelf(who, req.params.userId);
-      const body = parseBody(z.object({ [field]: z.string().max(field === "displayname" ? 256 : 1024).nullable().optional() }), req.body);
+      const body = parseBody(z.object({ [field]: text().max(field === "displayname" ? 256 : 1024).nullable().optional() }), req.body);
       const value = (body as Record<string, string | null | undefined>)[field] ?? null;
       if (field === "avatar_url" && value !== null && value !== "" && !/^mxc:\/\/[^/]+\/[A-Za-z0-9_-]+$/.test(value)) {
         throw badJson("avatar_url must be an mxc:// URI");

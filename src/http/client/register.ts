@@ -2,15 +2,15 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
-import { optionalBody } from "../body.js";
+import { optionalBody, text } from "../body.js";
 import { MatrixError, forbidden, missingParam } from "../errors.js";
 
 const registerBody = z.object({
   auth: z.unknown().optional(),
-  username: z.string().max(255).optional(),
+  username: text().max(255).optional(),
   password: z.string().optional(),
-  device_id: z.string().min(1).max(255).optional(),
-  initial_device_display_name: z.string().max(255).optional(),
+  device_id: text().min(1).max(255).optional(),
+  initial_device_display_name: text().max(255).optional(),
   inhibit_login: z.boolean().optional(),
   refresh_token: z.boolean().optional(),
 });
