@@ -5,7 +5,7 @@
 import type { Storage } from "../storage/database.js";
 import { tokensRepo, type SessionRow } from "../storage/tokens.js";
 import { hashToken, randomToken } from "./secrets.js";
-import { unknownToken, userDeactivated } from "../http/errors.js";
+import { unknownToken } from "../http/errors.js";
 
 export interface Requester {
   userId: string;
@@ -67,7 +67,9 @@ export class Sessions {
       this.cache.set(h, row);
     }
     if (row.expires_ts !== null && row.expires_ts <= this.now()) throw unknownToken(true, "Access token has expired");
-    if (row.deactivated) throw userDeactivated();
+    // A deactivated account's sessions are gone (401 logs the client out), not merely forbidden:
+    // 403 M_USER_DEACTIVATED is for /login (spec "Standard error response").
+    if (row.deactivated) throw unknownToken(false, "This account has been deactivated");
     return { userId: row.user_id, deviceId: row.device_id, tokenId: row.token_id, isAdmin: row.admin === 1 };
   }
 
