@@ -11,6 +11,7 @@ import type { Config, ResolvedConfig } from "../../src/config/schema.js";
 import { createApp, type App } from "../../src/app.js";
 import { buildServer } from "../../src/http/server.js";
 import { createLogger } from "../../src/log.js";
+import type { Logger } from "pino";
 
 export interface TestUser {
   userId: string;
@@ -32,6 +33,8 @@ export interface TestServer {
 type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting">> & {
   password_hashing?: Partial<Config["password_hashing"]>;
   rate_limiting?: Partial<Config["rate_limiting"]>;
+  /** The server's logger (e.g. `createLogger("debug", stream)` to capture what it logs). */
+  log?: Logger;
 };
 
 /** A fresh PostgreSQL database for one test server; dropped on close. */
@@ -56,7 +59,8 @@ async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () 
 
 let counter = 0;
 
-export async function startTestServer(overrides: Overrides = {}): Promise<TestServer> {
+export async function startTestServer(allOverrides: Overrides = {}): Promise<TestServer> {
+  const { log, ...overrides } = allOverrides;
   const dataDir = mkdtempSync(join(tmpdir(), "rempart-test-"));
   const pgUrl = process.env.REMPART_TEST_DATABASE_URL;
   const pgDb = pgUrl ? await freshPostgres(pgUrl) : undefined;
@@ -72,7 +76,7 @@ export async function startTestServer(overrides: Overrides = {}): Promise<TestSe
     password_hashing: { memory_kib: 1024, time_cost: 1, parallelism: 1, ...overrides.password_hashing },
     rate_limiting: { enabled: false, ...overrides.rate_limiting },
   });
-  const app = await createApp(config, createLogger(config.log_level));
+  const app = await createApp(config, log ?? createLogger(config.log_level));
   const http = await buildServer(app);
   await http.listen({ host: "127.0.0.1", port: 0 });
   const addr = http.server.address();
