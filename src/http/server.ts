@@ -21,6 +21,8 @@ import { sendFrameworkError, jsonTooDeep, rejectNulInParams, tooDeep } from "./g
 import { registerRoomRoutes } from "./client/rooms.js";
 import { registerMembershipRoutes } from "./client/membership.js";
 import { registerAliasRoutes } from "./client/aliases.js";
+import { registerSearchRoutes } from "./client/search.js";
+import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
 
@@ -115,6 +117,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerRoomRoutes(http, app);
   registerMembershipRoutes(http, app);
   registerAliasRoutes(http, app);
+  registerSearchRoutes(http, app);
+  registerRelationRoutes(http, app);
   registerSyncRoutes(http, app);
   registerEphemeralRoutes(http, app);
   return http;

@@ -14,7 +14,7 @@ export function redactsOf(pdu: Pick<PDU, "content" | "redacts">): string | undef
 }
 
 /** Returns the redacted target when it was applied, so the writer can refresh its state cache. */
-export async function applyRedaction(tx: Storage["db"], _dialect: Storage["dialect"], room: { roomId: string; version: string }, redaction: PDU): Promise<PDU | undefined> {
+export async function applyRedaction(tx: Storage["db"], dialect: Storage["dialect"], room: { roomId: string; version: string }, redaction: PDU): Promise<PDU | undefined> {
   const targetId = redactsOf(redaction);
   if (!targetId) return undefined;
   const events = eventsRepo(tx);
@@ -23,6 +23,6 @@ export async function applyRedaction(tx: Storage["db"], _dialect: Storage["diale
   const original = JSON.parse(target.json) as PDU;
   const redacted = redactEvent(original as unknown as Record<string, unknown>, room.version) as unknown as PDU;
   await events.setRedacted(targetId, redaction.event_id, JSON.stringify({ ...redacted, event_id: targetId }));
-  await deleteSearchEntries(tx, targetId);
+  await deleteSearchEntries(tx, targetId, dialect);
   return { ...redacted, event_id: targetId };
 }

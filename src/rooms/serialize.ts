@@ -1,10 +1,13 @@
 // Stored events → the client event format (client-server API "Room event format"), with unsigned
 // data (age, prev_content, transaction_id for the sending device, redacted_because) and the
-// server-side aggregations the spec requires (m.replace, m.thread, m.reference; annotations are
-// not aggregated, spec v1.7).
+// server-side aggregations the spec requires ("Aggregations of child events": m.replace, m.thread,
+// m.reference; annotations are not aggregated since spec v1.7).
 import type { Storage } from "../storage/database.js";
 import { eventsRepo, type EventRow } from "../storage/events.js";
+import { accountDataRepo } from "../storage/account-data.js";
 import type { PDU } from "../matrix/pdu.js";
+import { HistoryVisibility, type VisibilityView } from "./visibility.js";
+import { relationOf } from "./relations-index.js";
 
 export interface ClientEvent {
   event_id: string;
@@ -24,6 +27,20 @@ export interface Viewer {
 }
 
 type Row = Pick<EventRow, "event_id" | "room_id" | "json" | "device_id" | "txn_id" | "redacted_by" | "sender" | "stream_ordering">;
+
+export interface SerializeOptions {
+  /** false: no bundled aggregations (state lists, stripped contexts). */
+  aggregate?: boolean;
+  /**
+   * The viewer's history-visibility views by room, when the caller already holds them; views of
+   * other rooms are built on demand. Child events the viewer may not see are left out of the
+   * aggregations (spec "Aggregations of child events", history visibility warning).
+   */
+  views?: ReadonlyMap<string, VisibilityView>;
+}
+
+/** The rel_types the server bundles (annotations are not, spec v1.7 "Event annotations"). */
+const BUNDLED = ["m.replace", "m.thread", "m.reference"];
 
 /** One event without aggregations (state lists, stripped contexts). */
 export function toClientEvent(row: Row, viewer: Viewer | undefined, now: number, redactedBecause?: ClientEvent): ClientEvent {
@@ -58,57 +75,173 @@ export function toClientEvent(row: Row, viewer: Viewer | undefined, now: number,
  * Serialises a batch of events for one viewer: redactions and aggregations are loaded once for
  * the whole batch, not per event.
  */
-export async function serializeEvents(storage: Storage, rows: Row[], viewer: Viewer | undefined, now: number, opts: { aggregate?: boolean } = {}): Promise<ClientEvent[]> {
+export async function serializeEvents(storage: Storage, rows: Row[], viewer: Viewer | undefined, now: number, opts: SerializeOptions = {}): Promise<ClientEvent[]> {
   if (rows.length === 0) return [];
+  const out = await withRedactions(storage, rows, viewer, now);
+  if (opts.aggregate === false) return out;
+  const ctx = new AggregationContext(storage, viewer, now, opts.views);
+  await bundleAggregations(ctx, rows, out, true);
+  return out;
+}
+
+async function withRedactions(storage: Storage, rows: Row[], viewer: Viewer | undefined, now: number): Promise<ClientEvent[]> {
   const repo = eventsRepo(storage.db);
   const redactionIds = [...new Set(rows.map((r) => r.redacted_by).filter((x): x is string => x !== null))];
   const redactions = new Map<string, ClientEvent>();
   for (const r of await repo.getMany(redactionIds)) redactions.set(r.event_id, toClientEvent(r, viewer, now));
+  return rows.map((r) => toClientEvent(r, viewer, now, r.redacted_by ? redactions.get(r.redacted_by) : undefined));
+}
 
-  const out = rows.map((r) => toClientEvent(r, viewer, now, r.redacted_by ? redactions.get(r.redacted_by) : undefined));
-  if (opts.aggregate === false) return out;
+type ChildSummary = Awaited<ReturnType<ReturnType<typeof eventsRepo>["relationSummariesOf"]>>[number];
 
-  const ids = rows.filter((r) => r.redacted_by === null).map((r) => r.event_id);
-  const children = await repo.relationsOfMany(ids);
-  if (children.length === 0) return out;
-  const byParent = new Map<string, EventRow[]>();
+/** What aggregation needs about the viewer, loaded once per serialisation and only when used. */
+class AggregationContext {
+  readonly repo;
+  private readonly views = new Map<string, Promise<VisibilityView>>();
+  private ignored?: Promise<Set<string>>;
+
+  constructor(
+    readonly storage: Storage,
+    readonly viewer: Viewer | undefined,
+    readonly now: number,
+    given: ReadonlyMap<string, VisibilityView> | undefined,
+  ) {
+    this.repo = eventsRepo(storage.db);
+    for (const [roomId, v] of given ?? []) this.views.set(roomId, Promise.resolve(v));
+  }
+
+  /** Users the viewer ignores (spec "Ignoring users"): their events are left out of aggregations. */
+  ignoredUsers(): Promise<Set<string>> {
+    const viewer = this.viewer;
+    if (!viewer) return Promise.resolve(new Set());
+    this.ignored ??= accountDataRepo(this.storage.db)
+      .get(viewer.userId, "", "m.ignored_user_list")
+      .then((row) => {
+        const content = row ? (JSON.parse(row.content) as { ignored_users?: unknown }) : {};
+        const users = content.ignored_users;
+        return new Set(typeof users === "object" && users !== null && !Array.isArray(users) ? Object.keys(users) : []);
+      });
+    return this.ignored;
+  }
+
+  view(roomId: string): Promise<VisibilityView> | undefined {
+    if (!this.viewer) return undefined;
+    let v = this.views.get(roomId);
+    if (!v) {
+      v = new HistoryVisibility(this.storage).view(roomId, this.viewer.userId);
+      this.views.set(roomId, v);
+    }
+    return v;
+  }
+}
+
+/**
+ * Adds unsigned["m.relations"] to each event of `out` (parallel to `rows`). `threads` is false for
+ * the thread's latest_event, which cannot itself be a thread root (spec "Threading": no nesting).
+ */
+async function bundleAggregations(ctx: AggregationContext, rows: Row[], out: ClientEvent[], threads: boolean): Promise<void> {
+  // State events do not receive bundled aggregations (spec "Aggregations of child events").
+  const parents = out.filter((ev) => ev.state_key === undefined);
+  if (parents.length === 0) return;
+  const relTypes = threads ? BUNDLED : BUNDLED.filter((t) => t !== "m.thread");
+  const children = await ctx.repo.relationSummariesOf([...new Set(parents.map((p) => p.event_id))], relTypes);
+  if (children.length === 0) return;
+
+  // Only children in the parent's room (spec "Forming relationships between events"), visible to
+  // the viewer, and not sent by a user they ignore.
+  const ignored = await ctx.ignoredUsers();
+  const roomOf = new Map(parents.map((p) => [p.event_id, p.room_id]));
+  const byParent = new Map<string, ChildSummary[]>();
   for (const c of children) {
+    const roomId = roomOf.get(c.relates_to!);
+    if (roomId === undefined || c.room_id !== roomId || ignored.has(c.sender)) continue;
+    const view = await ctx.view(roomId);
+    if (view && !view.canSee(c)) continue;
     const list = byParent.get(c.relates_to!) ?? [];
     list.push(c);
     byParent.set(c.relates_to!, list);
   }
-  for (const ev of out) {
+  if (byParent.size === 0) return;
+
+  const rowById = new Map(rows.map((r) => [r.event_id, r]));
+  const edits = await latestEdits(ctx, parents, rowById, byParent);
+  const latestThreadIds = new Map<string, string>();
+  const relations = new Map<string, Record<string, unknown>>();
+
+  for (const ev of parents) {
     const kids = byParent.get(ev.event_id);
     if (!kids) continue;
-    const relations: Record<string, unknown> = {};
-    const edit = latestValidEdit(ev, kids);
-    if (edit) relations["m.replace"] = toClientEvent(edit, viewer, now);
-    const thread = kids.filter((k) => k.rel_type === "m.thread");
+    const rel: Record<string, unknown> = {};
+    const edit = edits.get(ev.event_id);
+    if (edit) rel["m.replace"] = edit;
+    // m.thread only on an event that can be a thread root: one without a rel_type of its own.
+    const thread = threads && relationOf(ev) === undefined ? kids.filter((k) => k.rel_type === "m.thread") : [];
     if (thread.length > 0) {
       const latest = thread[thread.length - 1]!;
-      relations["m.thread"] = {
-        latest_event: toClientEvent(latest, viewer, now),
+      latestThreadIds.set(ev.event_id, latest.event_id);
+      rel["m.thread"] = {
+        latest_event: undefined,
         count: thread.length,
-        current_user_participated: viewer !== undefined && (ev.sender === viewer.userId || thread.some((t) => t.sender === viewer.userId)),
+        // Spec "Server-side aggregation of m.thread relationships": the root's sender, or the
+        // sender of any m.thread child.
+        current_user_participated: ctx.viewer !== undefined && (ev.sender === ctx.viewer.userId || thread.some((t) => t.sender === ctx.viewer!.userId)),
       };
     }
     const refs = kids.filter((k) => k.rel_type === "m.reference");
-    if (refs.length > 0) relations["m.reference"] = { chunk: refs.map((r) => ({ event_id: r.event_id })) };
-    if (Object.keys(relations).length > 0) ev.unsigned["m.relations"] = relations;
+    if (refs.length > 0) rel["m.reference"] = { chunk: refs.map((r) => ({ event_id: r.event_id })) };
+    if (Object.keys(rel).length > 0) relations.set(ev.event_id, rel);
   }
-  return out;
+
+  // latest_event is "serialized in the same form as the event itself", with its own aggregations.
+  if (latestThreadIds.size > 0) {
+    const latestRows = await ctx.repo.getMany([...latestThreadIds.values()]);
+    const latestOut = await withRedactions(ctx.storage, latestRows, ctx.viewer, ctx.now);
+    await bundleAggregations(ctx, latestRows, latestOut, false);
+    const byId = new Map(latestOut.map((e) => [e.event_id, e]));
+    for (const [rootId, latestId] of latestThreadIds) {
+      const t = relations.get(rootId)?.["m.thread"] as Record<string, unknown> | undefined;
+      const latest = byId.get(latestId);
+      if (t && latest) t.latest_event = latest;
+      else if (t) delete relations.get(rootId)!["m.thread"];
+    }
+  }
+
+  for (const ev of parents) {
+    const rel = relations.get(ev.event_id);
+    if (rel && Object.keys(rel).length > 0) ev.unsigned["m.relations"] = rel;
+  }
 }
 
-/** Spec "Validity of replacement events": same sender, same type, no state key, the original not
- * itself an edit; the most recent by origin_server_ts, ties broken by the larger event id. */
-function latestValidEdit(original: ClientEvent, kids: EventRow[]): EventRow | undefined {
-  if (original.state_key !== undefined) return undefined;
-  const origRel = original.content["m.relates_to"] as { rel_type?: string } | undefined;
-  if (origRel?.rel_type === "m.replace") return undefined;
-  let best: EventRow | undefined;
-  for (const k of kids) {
-    if (k.rel_type !== "m.replace" || k.sender !== original.sender || k.type !== original.type || k.state_key !== null) continue;
-    if (!best || k.origin_server_ts > best.origin_server_ts || (k.origin_server_ts === best.origin_server_ts && k.event_id > best.event_id)) best = k;
+/**
+ * The most recent valid replacement of each parent (spec "Validity of replacement events" and
+ * "Server-side aggregation of m.replace relationships"): same room (ensured by the caller), same
+ * sender, same type, neither a state event, the original not itself an edit nor redacted, and an
+ * m.new_content object (unless encrypted); the most recent by origin_server_ts, ties to the larger
+ * event id.
+ */
+async function latestEdits(ctx: AggregationContext, parents: ClientEvent[], rowById: Map<string, Row>, byParent: Map<string, ChildSummary[]>): Promise<Map<string, ClientEvent>> {
+  const candidates = new Map<string, ChildSummary[]>();
+  for (const ev of parents) {
+    // A redacted original gets no m.replace bundle, whatever its edits (spec "Redactions of edited events").
+    if (rowById.get(ev.event_id)?.redacted_by != null || relationOf(ev)?.relType === "m.replace") continue;
+    const edits = (byParent.get(ev.event_id) ?? []).filter((k) => k.rel_type === "m.replace" && k.sender === ev.sender && k.type === ev.type && k.state_key === null);
+    if (edits.length === 0) continue;
+    edits.sort((a, b) => Number(b.origin_server_ts) - Number(a.origin_server_ts) || (b.event_id > a.event_id ? 1 : b.event_id < a.event_id ? -1 : 0));
+    candidates.set(ev.event_id, edits);
   }
-  return best;
+  const result = new Map<string, ClientEvent>();
+  if (candidates.size === 0) return result;
+  const full = new Map((await ctx.repo.getMany([...candidates.values()].flat().map((k) => k.event_id))).map((r) => [r.event_id, r]));
+  for (const [parentId, edits] of candidates) {
+    for (const k of edits) {
+      const row = full.get(k.event_id);
+      if (!row || row.redacted_by !== null) continue;
+      // An encrypted edit carries m.new_content in its ciphertext, which only clients can check.
+      const newContent = (JSON.parse(row.json) as PDU).content?.["m.new_content"];
+      if (row.type !== "m.room.encrypted" && (typeof newContent !== "object" || newContent === null || Array.isArray(newContent))) continue;
+      result.set(parentId, toClientEvent(row, ctx.viewer, ctx.now));
+      break;
+    }
+  }
+  return result;
 }
