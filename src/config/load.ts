@@ -29,6 +29,16 @@ function coerce(name: string, raw: string, kind: string): unknown {
       if (/^(true|1|yes|on)$/i.test(raw)) return true;
       if (/^(false|0|no|off)$/i.test(raw)) return false;
       throw new ConfigError(name, `expected true or false, got "${raw}"`);
+    case "array":
+      // A JSON array, or a comma-separated list for the common case of plain strings.
+      if (raw.trim().startsWith("[")) {
+        try {
+          return JSON.parse(raw) as unknown;
+        } catch {
+          throw new ConfigError(name, "expected a JSON array or a comma-separated list");
+        }
+      }
+      return raw.split(",").map((x) => x.trim()).filter((x) => x !== "");
     default:
       return raw;
   }

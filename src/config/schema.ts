@@ -80,6 +80,42 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe("Token-bucket limits; exceeding them gives 429 M_LIMIT_EXCEEDED with Retry-After."),
+  media: z
+    .object({
+      max_upload_bytes: z.number().int().positive().default(20 * 1024 * 1024).describe("Largest file accepted (Tchap: 20 MB); larger uploads get 413 M_TOO_LARGE."),
+      allowed_mime_types: z.array(z.string()).default([]).describe('If not empty, only these MIME types may be uploaded ("image/*" wildcards allowed).'),
+      denied_mime_types: z.array(z.string()).default([]).describe("MIME types refused at upload (403 M_FORBIDDEN)."),
+      max_image_pixels: z.number().int().positive().default(32_000_000).describe("Images with more pixels are not thumbnailed (decompression-bomb guard)."),
+      thumbnail_sizes: z
+        .array(z.object({ width: z.number().int().positive(), height: z.number().int().positive(), method: z.enum(["crop", "scale"]) }))
+        .default([
+          { width: 32, height: 32, method: "crop" },
+          { width: 96, height: 96, method: "crop" },
+          { width: 320, height: 240, method: "scale" },
+          { width: 640, height: 480, method: "scale" },
+          { width: 800, height: 600, method: "scale" },
+        ])
+        .describe("Thumbnail sizes served (precomputed at upload); requests get the nearest at least as large."),
+      legacy_unauthenticated_before: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}/, "expected an ISO date such as 2026-01-31")
+        .optional()
+        .describe("Serve the legacy unauthenticated /_matrix/media/v3/download and /thumbnail for media uploaded before this date (off when unset)."),
+      url_previews: z.boolean().default(false).describe("URL previews (off, as in Tchap: they make the server fetch arbitrary URLs)."),
+    })
+    .prefault({})
+    .describe("Media repository."),
+  antivirus: z
+    .object({
+      enabled: z.boolean().default(true).describe("Scan every upload with ClamAV (clamd) before anyone may download it."),
+      socket: z.string().default("/var/run/clamav/clamd.ctl").describe("clamd's Unix socket (LocalSocket in clamd.conf)."),
+      host: z.string().optional().describe("clamd TCP host, used instead of the socket when set."),
+      port: z.number().int().positive().default(3310).describe("clamd TCP port."),
+      fail_open: z.boolean().default(false).describe("Serve files when the scanner is unreachable (default: refuse with 503 until a scan succeeds)."),
+      timeout_ms: z.number().int().positive().default(30_000).describe("Time allowed for one scan."),
+    })
+    .prefault({})
+    .describe("Antivirus gate for media."),
   default_room_version: z
     .enum(["10", "11", "12"])
     .default("10")

@@ -4,7 +4,7 @@
 import type { z } from "zod";
 import { configSchema } from "./schema.js";
 
-export type LeafKind = "string" | "number" | "boolean" | "enum" | "other";
+export type LeafKind = "string" | "number" | "boolean" | "enum" | "array" | "other";
 
 export interface ConfigLeaf {
   path: string[];
@@ -49,7 +49,7 @@ function walk(t: z.ZodType, path: string[], out: ConfigLeaf[]): void {
     return;
   }
   const kind: LeafKind =
-    d.type === "string" ? "string" : d.type === "number" ? "number" : d.type === "boolean" ? "boolean" : d.type === "enum" ? "enum" : "other";
+    d.type === "string" ? "string" : d.type === "number" ? "number" : d.type === "boolean" ? "boolean" : d.type === "enum" ? "enum" : d.type === "array" ? "array" : "other";
   out.push({
     path,
     kind,
