@@ -1,0 +1,46 @@
+// A fresh PostgreSQL database per measured server, created from an admin URL (role with CREATEDB)
+// and dropped afterwards, so every cold start runs the migrations on an empty database.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { assertLoopback } from "./loopback.js";
+
+export interface FreshDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+const pending = new Set<FreshDatabase>();
+
+async function withAdmin<T>(adminUrl: string, f: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    return await f(c);
+  } finally {
+    await c.end();
+  }
+}
+
+export async function freshPostgresDatabase(adminUrl: string, prefix = "rempart_bench"): Promise<FreshDatabase> {
+  assertLoopback(adminUrl, "PostgreSQL");
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString("hex")}`;
+  await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const db: FreshDatabase = {
+    url: u.toString(),
+    name,
+    drop: async () => {
+      pending.delete(db);
+      await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+  pending.add(db);
+  return db;
+}
+
+/** Drops every database created by this process and not yet dropped (for `finally` blocks). */
+export async function dropAllDatabases(): Promise<void> {
+  for (const db of [...pending]) await db.drop().catch((e) => console.error(`could not drop ${db.name}: ${e}`));
+}
