@@ -15,7 +15,7 @@ type Auth = "none" | "user" | "admin";
 
 interface Endpoint {
   method: "GET" | "POST" | "PUT" | "DELETE";
-  /** Placeholders: {me} {myDevice} {room} {alias} {event} {txn} {msgtype} {statetype} {receipttype} {type} {rtoken} {filter}; for `other`,
+  /** Placeholders: {me} {myDevice} {room} {alias} {event} {txn} {msgtype} {statetype} {receipttype} {reltype} {type} {rtoken} {filter}; for `other`,
    * {other} {otherDevice}. */
   path: string;
   auth: Auth;
@@ -27,6 +27,7 @@ interface Endpoint {
 
 const C = "/_matrix/client/v3";
 const A = "/_synapse/admin/v1";
+const V1 = "/_matrix/client/v1";
 const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: "/_matrix/client/versions", auth: "none" },
   { method: "GET", path: "/.well-known/matrix/client", auth: "none" },
@@ -102,6 +103,12 @@ const ENDPOINTS: Endpoint[] = [
   { method: "POST", path: `${C}/rooms/{room}/read_markers`, auth: "user" },
   { method: "POST", path: `${C}/rooms/{room}/receipt/{receipttype}/{event}`, auth: "user" },
   { method: "PUT", path: `${C}/rooms/{room}/typing/{me}`, auth: "user" },
+  { method: "GET", path: `${V1}/rooms/{room}/relations/{event}`, auth: "user" },
+  { method: "GET", path: `${V1}/rooms/{room}/relations/{event}/{reltype}`, auth: "user" },
+  { method: "GET", path: `${V1}/rooms/{room}/relations/{event}/{reltype}/{msgtype}`, auth: "user" },
+  { method: "GET", path: `${V1}/rooms/{room}/threads`, auth: "user" },
+  { method: "GET", path: `${V1}/rooms/{room}/timestamp_to_event?ts=0&dir=f`, auth: "user" },
+  { method: "POST", path: `${C}/search`, auth: "user", bad: { search_categories: { room_events: { search_term: 5 } } } },
   // Sync and presence.
   { method: "GET", path: `${C}/sync?timeout=0`, auth: "user" },
   { method: "GET", path: `${C}/presence/{me}/status`, auth: "user" },
@@ -142,6 +149,7 @@ function fill(path: string): string {
     msgtype: "m.room.message",
     statetype: "m.room.topic",
     receipttype: "m.read",
+    reltype: "m.thread",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }

@@ -53,6 +53,8 @@ export function registerRegisterRoutes(http: FastifyInstance, app: App): void {
 
   http.get("/_matrix/client/v3/register/available", async (req) => {
     limit(req.ip);
+    // With registration closed, answering would let anyone probe which accounts exist.
+    if (!app.config.enable_registration) throw forbidden("Registration is disabled");
     const username = (req.query as Record<string, unknown>).username;
     if (typeof username !== "string" || username === "") throw missingParam("username is required");
     if (!(await app.accounts.isAvailable(username.toLowerCase()))) throw new MatrixError(400, "M_USER_IN_USE", "User ID already taken");
