@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `rempart` command: the compiled CLI lives in dist/ (npm run build).
-import { main } from "../dist/src/cli/main.js";
+// Entry point of the `rempart` command: the compiled, bundled CLI lives in dist/ (npm run build).
+import { main } from "../dist/bundle/rempart.js";
 
 main(process.argv.slice(2)).then(
   (code) => { if (typeof code === "number") process.exitCode = code; },
