@@ -23,18 +23,22 @@ export function chartSvg(title: string, runs: IntruderResult[], reachable: numbe
   // seconds, the slow one in hours (its label says so).
   const px = W - M.left - M.right;
   const py = H - M.top - M.bottom;
-  const maxY = niceMax(Math.max(1, ...runs.map((r) => r.messages)));
+  // A log scale: a contained run (hundreds of messages) and the gate-off run (everything) differ
+  // by orders of magnitude, and both must be readable.
+  const maxY = niceMax(Math.max(10, reachable, ...runs.map((r) => r.messages)));
+  const logMax = Math.log10(maxY);
+  const scaleY = (v: number) => (v <= 1 ? 0 : Math.log10(v) / logMax);
   const parts: string[] = [];
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<text x="${W / 2}" y="28" font-size="18" text-anchor="middle" font-family="sans-serif">${esc(title)}</text>`);
   // Axes and grid.
-  for (let k = 0; k <= 5; k++) {
-    const y = M.top + py - (py * k) / 5;
-    const v = (maxY * k) / 5;
+  for (let k = 0; k <= Math.round(logMax); k++) {
+    const v = Math.pow(10, k);
+    const y = M.top + py - py * scaleY(v);
     parts.push(`<line x1="${M.left}" x2="${M.left + px}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
     parts.push(`<text x="${M.left - 8}" y="${y + 4}" font-size="12" text-anchor="end" font-family="sans-serif">${Math.round(v).toLocaleString("en")}</text>`);
   }
-  parts.push(`<text x="20" y="${M.top + py / 2}" font-size="13" font-family="sans-serif" transform="rotate(-90 20 ${M.top + py / 2})" text-anchor="middle">messages obtained (of ${reachable.toLocaleString("en")} reachable)</text>`);
+  parts.push(`<text x="20" y="${M.top + py / 2}" font-size="13" font-family="sans-serif" transform="rotate(-90 20 ${M.top + py / 2})" text-anchor="middle">messages obtained, log scale (of ${reachable.toLocaleString("en")} reachable)</text>`);
   parts.push(`<text x="${M.left + px / 2}" y="${H - 15}" font-size="13" text-anchor="middle" font-family="sans-serif">attacker time, as a share of each run (end = ${runs.map((r) => fmtDuration(r.attackerMs)).join(" / ")})</text>`);
   parts.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + py}" stroke="#333"/>`);
   parts.push(`<line x1="${M.left}" x2="${M.left + px}" y1="${M.top + py}" y2="${M.top + py}" stroke="#333"/>`);
@@ -42,7 +46,7 @@ export function chartSvg(title: string, runs: IntruderResult[], reachable: numbe
     const colour = COLOURS[i % COLOURS.length]!;
     const span = Math.max(1, r.attackerMs);
     const x = (t: number) => M.left + (px * Math.min(t, span)) / span;
-    const y = (v: number) => M.top + py - (py * v) / maxY;
+    const y = (v: number) => M.top + py - py * scaleY(v);
     const pts = [{ t: 0, messages: 0 }, ...r.samples].map((s) => `${x(s.t).toFixed(1)},${y(s.messages).toFixed(1)}`).join(" ");
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts}"/>`);
     for (const [at, label, dash] of [
