@@ -116,6 +116,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: "POST", path: `${C}/publicRooms`, auth: "user", bad: { limit: "ten" } },
   { method: "GET", path: `${V1}/room_summary/{room}`, auth: "user" },
   { method: "GET", path: "/_matrix/client/unstable/im.nheko.summary/rooms/{room}/summary", auth: "user" },
+  { method: "GET", path: "/_matrix/client/unstable/im.nheko.summary/summary/{room}", auth: "user" },
   { method: "POST", path: `${C}/rooms/{room}/report/{event}`, auth: "user", bad: { reason: 5 } },
   { method: "POST", path: `${C}/rooms/{room}/report`, auth: "user", bad: { reason: ["spam"] } },
   { method: "GET", path: `${C}/user/{me}/rooms/{room}/tags`, auth: "user", other: { path: `${C}/user/{other}/rooms/{room}/tags`, status: 403 } },

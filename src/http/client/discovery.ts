@@ -1,6 +1,6 @@
 // Room discovery (client-server API "Published room directory", "Room Summaries"): directory
 // visibility, /publicRooms (GET and POST) and the room summary, on its v1 path and the unstable
-// MSC3266 path (/im.nheko.summary) that clients released before v1.15 still call.
+// MSC3266 paths (/im.nheko.summary) that clients released before v1.15 still call.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
@@ -63,5 +63,7 @@ export function registerDiscoveryRoutes(http: FastifyInstance, app: App): void {
     return app.summaries.summary(who.userId, req.params.roomIdOrAlias);
   };
   http.get<S>("/_matrix/client/v1/room_summary/:roomIdOrAlias", summary);
+  // MSC3266's current unstable path (what matrix-js-sdk calls first), and its earlier one.
+  http.get<S>("/_matrix/client/unstable/im.nheko.summary/summary/:roomIdOrAlias", summary);
   http.get<S>("/_matrix/client/unstable/im.nheko.summary/rooms/:roomIdOrAlias/summary", summary);
 }
