@@ -25,6 +25,11 @@ import { usersRepo } from "./storage/users.js";
 import { Typing } from "./sync/typing.js";
 import { Receipts } from "./sync/receipts.js";
 import { SyncService } from "./sync/sync.js";
+import { RoomDirectory } from "./rooms/directory.js";
+import { RoomSummaries } from "./rooms/summary.js";
+import { Reports } from "./rooms/reports.js";
+import { RoomTags } from "./rooms/tags.js";
+import { RoomUpgrades } from "./rooms/upgrade.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -50,6 +55,11 @@ export interface App {
   typing: Typing;
   receipts: Receipts;
   sync: SyncService;
+  directory: RoomDirectory;
+  summaries: RoomSummaries;
+  reports: Reports;
+  tags: RoomTags;
+  upgrades: RoomUpgrades;
   close(): Promise<void>;
 }
 
@@ -78,6 +88,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     sync.accountDataWritten(streamId);
     notifier.publishToUsers("account_data", [userId]);
   });
+  const directory = new RoomDirectory(storage, roomWriter, config.server_name);
   const app: App = {
     config,
     storage,
@@ -102,6 +113,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     typing,
     receipts,
     sync,
+    directory,
+    summaries: new RoomSummaries(storage, roomWriter),
+    reports: new Reports(storage, roomWriter, roomReader.visibility, now),
+    tags: new RoomTags(accountData),
+    upgrades: new RoomUpgrades(storage, roomWriter, membership, directory, profiles),
     close: () => storage.close(),
   };
   registerUiaStages(app);

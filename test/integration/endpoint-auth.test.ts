@@ -109,6 +109,20 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: `${V1}/rooms/{room}/threads`, auth: "user" },
   { method: "GET", path: `${V1}/rooms/{room}/timestamp_to_event?ts=0&dir=f`, auth: "user" },
   { method: "POST", path: `${C}/search`, auth: "user", bad: { search_categories: { room_events: { search_term: 5 } } } },
+  // Room discovery, reports, tags, upgrades.
+  { method: "GET", path: `${C}/directory/list/room/{room}`, auth: "none" },
+  { method: "PUT", path: `${C}/directory/list/room/{room}`, auth: "user", bad: { visibility: 5 } },
+  { method: "GET", path: `${C}/publicRooms`, auth: "user" },
+  { method: "POST", path: `${C}/publicRooms`, auth: "user", bad: { limit: "ten" } },
+  { method: "GET", path: `${V1}/room_summary/{room}`, auth: "user" },
+  { method: "GET", path: "/_matrix/client/unstable/im.nheko.summary/rooms/{room}/summary", auth: "user" },
+  { method: "GET", path: "/_matrix/client/unstable/im.nheko.summary/summary/{room}", auth: "user" },
+  { method: "POST", path: `${C}/rooms/{room}/report/{event}`, auth: "user", bad: { reason: 5 } },
+  { method: "POST", path: `${C}/rooms/{room}/report`, auth: "user", bad: { reason: ["spam"] } },
+  { method: "GET", path: `${C}/user/{me}/rooms/{room}/tags`, auth: "user", other: { path: `${C}/user/{other}/rooms/{room}/tags`, status: 403 } },
+  { method: "PUT", path: `${C}/user/{me}/rooms/{room}/tags/{tag}`, auth: "user", bad: { order: "first" }, other: { path: `${C}/user/{other}/rooms/{room}/tags/{tag}`, status: 403 } },
+  { method: "DELETE", path: `${C}/user/{me}/rooms/{room}/tags/{tag}`, auth: "user", other: { path: `${C}/user/{other}/rooms/{room}/tags/{tag}`, status: 403 } },
+  { method: "POST", path: `${C}/rooms/{room}/upgrade`, auth: "user", bad: { new_version: 12 } },
   // Sync and presence.
   { method: "GET", path: `${C}/sync?timeout=0`, auth: "user" },
   { method: "GET", path: `${C}/presence/{me}/status`, auth: "user" },
@@ -150,6 +164,7 @@ function fill(path: string): string {
     statetype: "m.room.topic",
     receipttype: "m.read",
     reltype: "m.thread",
+    tag: "u.work",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }

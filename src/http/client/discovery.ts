@@ -1,0 +1,69 @@
+// Room discovery (client-server API "Published room directory", "Room Summaries"): directory
+// visibility, /publicRooms (GET and POST) and the room summary, on its v1 path and the unstable
+// MSC3266 paths (/im.nheko.summary) that clients released before v1.15 still call.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { App } from "../../app.js";
+import { authenticate } from "../auth.js";
+import { optionalBody, parseBody, text } from "../body.js";
+import { intParam, strParam, type Query } from "./params.js";
+import { MAX_PUBLIC_ROOMS_LIMIT } from "../../rooms/directory.js";
+
+const publicRoomsBody = z.looseObject({
+  limit: z.number().int().min(1).optional(),
+  since: text().max(1024).optional(),
+  server: text().max(255).optional(),
+  filter: z
+    .looseObject({
+      generic_search_term: text().max(1024).optional(),
+      room_types: z.array(z.string().max(255).nullable()).max(50).optional(),
+    })
+    .optional(),
+  include_all_networks: z.boolean().optional(),
+  third_party_instance_id: text().max(255).optional(),
+});
+
+export function registerDiscoveryRoutes(http: FastifyInstance, app: App): void {
+  const v3 = "/_matrix/client/v3";
+  type R = { Params: { roomId: string } };
+
+  // The spec requires no token here; a room's listing says nothing a room id does not already name.
+  http.get<R>(`${v3}/directory/list/room/:roomId`, async (req) => app.directory.getVisibility(req.params.roomId));
+
+  http.put<R>(`${v3}/directory/list/room/:roomId`, async (req) => {
+    const who = await authenticate(app, req);
+    // "Defaults to public" when the body names no visibility.
+    const body = parseBody(z.looseObject({ visibility: z.enum(["public", "private"]).optional() }), req.body);
+    await app.directory.setVisibility(who, req.params.roomId, body.visibility ?? "public");
+    return {};
+  });
+
+  // GET /publicRooms needs no token in the spec; we ask for one (as Synapse does by default):
+  // the directory is part of what a server of an administration discloses only to its users.
+  http.get(`${v3}/publicRooms`, async (req) => {
+    await authenticate(app, req);
+    const q = req.query as Query;
+    return app.directory.publicRooms({
+      limit: intParam(q, "limit", 100, 1, MAX_PUBLIC_ROOMS_LIMIT),
+      since: strParam(q, "since"),
+      server: strParam(q, "server"),
+    });
+  });
+
+  http.post(`${v3}/publicRooms`, async (req) => {
+    await authenticate(app, req);
+    const body = optionalBody(publicRoomsBody, req.body);
+    const server = strParam(req.query as Query, "server");
+    return app.directory.publicRooms({ ...body, limit: body.limit === undefined ? undefined : Math.min(body.limit, MAX_PUBLIC_ROOMS_LIMIT), server });
+  });
+
+  type S = { Params: { roomIdOrAlias: string } };
+  const summary = async (req: FastifyRequest<S>) => {
+    const who = await authenticate(app, req);
+    return app.summaries.summary(who.userId, req.params.roomIdOrAlias);
+  };
+  http.get<S>("/_matrix/client/v1/room_summary/:roomIdOrAlias", summary);
+  // MSC3266's current unstable path (what matrix-js-sdk calls first), and its earlier one.
+  http.get<S>("/_matrix/client/unstable/im.nheko.summary/summary/:roomIdOrAlias", summary);
+  http.get<S>("/_matrix/client/unstable/im.nheko.summary/rooms/:roomIdOrAlias/summary", summary);
+}
