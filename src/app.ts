@@ -25,6 +25,11 @@ import { usersRepo } from "./storage/users.js";
 import { Typing } from "./sync/typing.js";
 import { Receipts } from "./sync/receipts.js";
 import { SyncService } from "./sync/sync.js";
+import { PushRules } from "./push/push-rules.js";
+import { PushEvaluator } from "./push/evaluator.js";
+import { Notifications } from "./push/notifications.js";
+import { Pushers } from "./push/pushers.js";
+import { GatewaySender } from "./push/gateway-sender.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -50,6 +55,10 @@ export interface App {
   typing: Typing;
   receipts: Receipts;
   sync: SyncService;
+  pushRules: PushRules;
+  notifications: Notifications;
+  pushers: Pushers;
+  pushSender: GatewaySender;
   close(): Promise<void>;
 }
 
@@ -78,6 +87,22 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     sync.accountDataWritten(streamId);
     notifier.publishToUsers("account_data", [userId]);
   });
+  const pushRules = new PushRules(storage, accountData);
+  const pushEvaluator = new PushEvaluator(pushRules, config.server_name, now);
+  roomWriter.addPersistHook(pushEvaluator.hook);
+  const notifications = new Notifications(storage, now);
+  sync.setUnreadCounts(notifications);
+  // Clients read their push rules from /sync account data even before they ever changed one.
+  sync.setGlobalAccountDataDefault("m.push_rules", (userId) => pushRules.accountDataContent(userId));
+  const pushers = new Pushers(storage, config.push.allow_http, now);
+  const pushSender = new GatewaySender(
+    notifier,
+    pushEvaluator,
+    pushers,
+    notifications,
+    { enabled: config.push.enabled, timeoutMs: config.push.timeout_ms, maxAttempts: config.push.max_attempts, retryBaseMs: config.push.retry_base_ms, retryMaxMs: config.push.retry_max_ms },
+    log,
+  );
   const app: App = {
     config,
     storage,
@@ -102,7 +127,14 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     typing,
     receipts,
     sync,
-    close: () => storage.close(),
+    pushRules,
+    notifications,
+    pushers,
+    pushSender,
+    close: async () => {
+      await pushSender.close();
+      await storage.close();
+    },
   };
   registerUiaStages(app);
   return app;

@@ -25,6 +25,9 @@ import { registerSearchRoutes } from "./client/search.js";
 import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
+import { registerPushRuleRoutes } from "./client/push-rules.js";
+import { registerPusherRoutes } from "./client/pushers.js";
+import { registerNotificationRoutes } from "./client/notifications.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -121,5 +124,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerRelationRoutes(http, app);
   registerSyncRoutes(http, app);
   registerEphemeralRoutes(http, app);
+  registerPushRuleRoutes(http, app);
+  registerPusherRoutes(http, app);
+  registerNotificationRoutes(http, app);
   return http;
 }
