@@ -30,6 +30,11 @@ import { RoomSummaries } from "./rooms/summary.js";
 import { Reports } from "./rooms/reports.js";
 import { RoomTags } from "./rooms/tags.js";
 import { RoomUpgrades } from "./rooms/upgrade.js";
+import { PushRules } from "./push/push-rules.js";
+import { PushEvaluator } from "./push/evaluator.js";
+import { Notifications } from "./push/notifications.js";
+import { Pushers } from "./push/pushers.js";
+import { GatewaySender } from "./push/gateway-sender.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -60,6 +65,10 @@ export interface App {
   reports: Reports;
   tags: RoomTags;
   upgrades: RoomUpgrades;
+  pushRules: PushRules;
+  notifications: Notifications;
+  pushers: Pushers;
+  pushSender: GatewaySender;
   close(): Promise<void>;
 }
 
@@ -89,6 +98,22 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     notifier.publishToUsers("account_data", [userId]);
   });
   const directory = new RoomDirectory(storage, roomWriter, config.server_name);
+  const pushRules = new PushRules(storage, accountData);
+  const pushEvaluator = new PushEvaluator(pushRules, config.server_name, now);
+  roomWriter.addPersistHook(pushEvaluator.hook);
+  const notifications = new Notifications(storage, now);
+  sync.setUnreadCounts(notifications);
+  // Clients read their push rules from /sync account data even before they ever changed one.
+  sync.setGlobalAccountDataDefault("m.push_rules", (userId) => pushRules.accountDataContent(userId));
+  const pushers = new Pushers(storage, config.push.allow_http, now);
+  const pushSender = new GatewaySender(
+    notifier,
+    pushEvaluator,
+    pushers,
+    notifications,
+    { enabled: config.push.enabled, timeoutMs: config.push.timeout_ms, maxAttempts: config.push.max_attempts, retryBaseMs: config.push.retry_base_ms, retryMaxMs: config.push.retry_max_ms },
+    log,
+  );
   const app: App = {
     config,
     storage,
@@ -118,7 +143,14 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     reports: new Reports(storage, roomWriter, roomReader.visibility, now),
     tags: new RoomTags(accountData),
     upgrades: new RoomUpgrades(storage, roomWriter, membership, directory, profiles),
-    close: () => storage.close(),
+    pushRules,
+    notifications,
+    pushers,
+    pushSender,
+    close: async () => {
+      await pushSender.close();
+      await storage.close();
+    },
   };
   registerUiaStages(app);
   return app;

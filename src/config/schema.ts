@@ -120,6 +120,17 @@ export const configSchema = z.object({
     .enum(["10", "11", "12"])
     .default("10")
     .describe("Room version of new rooms when the client does not ask for one."),
+  push: z
+    .object({
+      enabled: z.boolean().default(true).describe("Send notifications to the push gateways of users' HTTP pushers."),
+      allow_http: z.boolean().default(false).describe("Accept pusher URLs over plain http (local gateways and tests only: the spec says never over HTTP)."),
+      timeout_ms: z.number().int().positive().default(10_000).describe("Time allowed for one request to a push gateway."),
+      max_attempts: z.number().int().min(1).max(20).default(6).describe("Attempts per notification before it is dropped (network errors, 5xx, 429)."),
+      retry_base_ms: z.number().int().positive().default(1000).describe("First retry delay; each further retry doubles it, up to retry_max_ms."),
+      retry_max_ms: z.number().int().positive().default(60_000).describe("Longest delay between two attempts."),
+    })
+    .prefault({})
+    .describe("Push notifications (pushers and the push gateway API)."),
 });
 
 export type Config = z.infer<typeof configSchema>;

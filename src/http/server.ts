@@ -27,6 +27,9 @@ import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
 import { registerDiscoveryRoutes } from "./client/discovery.js";
 import { registerRoomExtraRoutes } from "./client/room-extras.js";
+import { registerPushRuleRoutes } from "./client/push-rules.js";
+import { registerPusherRoutes } from "./client/pushers.js";
+import { registerNotificationRoutes } from "./client/notifications.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -125,5 +128,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerEphemeralRoutes(http, app);
   registerDiscoveryRoutes(http, app);
   registerRoomExtraRoutes(http, app);
+  registerPushRuleRoutes(http, app);
+  registerPusherRoutes(http, app);
+  registerNotificationRoutes(http, app);
   return http;
 }

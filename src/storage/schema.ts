@@ -98,6 +98,10 @@ export interface Database {
   event_search: EventSearchTable;
   forgotten_rooms: ForgottenRoomsTable;
   receipts: ReceiptsTable;
+  push_rules: PushRulesTable;
+  push_rule_default_changes: PushRuleDefaultChangesTable;
+  event_push_actions: EventPushActionsTable;
+  pushers: PushersTable;
 }
 
 export interface RoomsTable {
@@ -188,4 +192,51 @@ export interface ReceiptsTable {
   event_stream_ordering: number;
   ts: number;
   stream_id: number;
+}
+
+export interface PushRulesTable {
+  user_id: string;
+  kind: string;
+  rule_id: string;
+  ord: number;
+  /** JSON array, for override and underride rules. */
+  conditions: string | null;
+  /** For content rules. */
+  pattern: string | null;
+  /** JSON array. */
+  actions: string;
+  enabled: number;
+}
+
+export interface PushRuleDefaultChangesTable {
+  user_id: string;
+  rule_id: string;
+  enabled: number | null;
+  actions: string | null;
+}
+
+export interface EventPushActionsTable {
+  user_id: string;
+  event_id: string;
+  room_id: string;
+  stream_ordering: number;
+  thread_id: string;
+  highlight: number;
+  actions: string;
+  ts: number;
+}
+
+export interface PushersTable {
+  id: Generated<number>;
+  user_id: string;
+  kind: string;
+  app_id: string;
+  pushkey: string;
+  app_display_name: string;
+  device_display_name: string;
+  profile_tag: string | null;
+  lang: string;
+  /** JSON object: url, format and whatever else the app put there. */
+  data: string;
+  created_ts: number;
 }

@@ -67,6 +67,7 @@ export class SyncService {
   private readonly lazySent = new LazyMembersSent();
   private extensions: SyncExtension[] = [];
   private unread?: UnreadCounts;
+  private globalDefaults = new Map<string, (userId: string) => Promise<Json>>();
   private accountDataPosition = 0;
 
   private constructor(
@@ -96,6 +97,14 @@ export class SyncService {
 
   setUnreadCounts(u: UnreadCounts): void {
     this.unread = u;
+  }
+
+  /**
+   * Global account data that exists for every user before it is first written (m.push_rules):
+   * an initial sync sends the provider's content when the user has no stored event of that type.
+   */
+  setGlobalAccountDataDefault(type: string, provider: (userId: string) => Promise<Json>): void {
+    this.globalDefaults.set(type, provider);
   }
 
   /** Account data writes report their stream position here (kept in memory: no query per sync). */
@@ -168,6 +177,12 @@ export class SyncService {
         const list = roomAccountData.get(row.room_id) ?? [];
         list.push(ev);
         roomAccountData.set(row.room_id, list);
+      }
+    }
+    if (!since) {
+      for (const [type, provider] of this.globalDefaults) {
+        if (!filter.globalAccountData(type) || ad.some((r) => r.room_id === "" && r.type === type)) continue;
+        response.account_data.events.push({ type, content: await provider(user.userId) });
       }
     }
     if (response.account_data.events.length) hasContent = true;

@@ -15,7 +15,7 @@ type Auth = "none" | "user" | "admin";
 
 interface Endpoint {
   method: "GET" | "POST" | "PUT" | "DELETE";
-  /** Placeholders: {me} {myDevice} {room} {alias} {event} {txn} {msgtype} {statetype} {receipttype} {reltype} {type} {rtoken} {filter}; for `other`,
+  /** Placeholders: {me} {myDevice} {room} {alias} {event} {txn} {msgtype} {statetype} {receipttype} {reltype} {type} {rtoken} {filter} {pushkind} {pushrule}; for `other`,
    * {other} {otherDevice}. */
   path: string;
   auth: Auth;
@@ -127,6 +127,19 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: `${C}/sync?timeout=0`, auth: "user" },
   { method: "GET", path: `${C}/presence/{me}/status`, auth: "user" },
   { method: "PUT", path: `${C}/presence/{me}/status`, auth: "user" },
+  // Push rules, pushers, notifications (their own tests: push-*.test.ts).
+  { method: "GET", path: `${C}/pushrules/`, auth: "user" },
+  { method: "GET", path: `${C}/pushrules/global/`, auth: "user" },
+  { method: "GET", path: `${C}/pushrules/global/{pushkind}/{pushrule}`, auth: "user" },
+  { method: "PUT", path: `${C}/pushrules/global/{pushkind}/{pushrule}`, auth: "user", bad: { actions: "notify" } },
+  { method: "DELETE", path: `${C}/pushrules/global/{pushkind}/{pushrule}`, auth: "user" },
+  { method: "GET", path: `${C}/pushrules/global/{pushkind}/{pushrule}/enabled`, auth: "user" },
+  { method: "PUT", path: `${C}/pushrules/global/{pushkind}/{pushrule}/enabled`, auth: "user", bad: { enabled: "yes" } },
+  { method: "GET", path: `${C}/pushrules/global/{pushkind}/{pushrule}/actions`, auth: "user" },
+  { method: "PUT", path: `${C}/pushrules/global/{pushkind}/{pushrule}/actions`, auth: "user", bad: { actions: 5 } },
+  { method: "GET", path: `${C}/pushers`, auth: "user" },
+  { method: "POST", path: `${C}/pushers/set`, auth: "user", bad: { pushkey: 5, kind: "http", app_id: "x" } },
+  { method: "GET", path: `${C}/notifications`, auth: "user" },
   // Synapse-compatible admin API.
   { method: "GET", path: `${A}/register`, auth: "none" },
   { method: "POST", path: `${A}/register`, auth: "none", bad: { nonce: 1, username: "x", password: "y", mac: "z" } },
@@ -165,6 +178,8 @@ function fill(path: string): string {
     receipttype: "m.read",
     reltype: "m.thread",
     tag: "u.work",
+    pushkind: "override",
+    pushrule: ".m.rule.master",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }

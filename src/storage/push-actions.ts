@@ -1,0 +1,60 @@
+// Push actions per (user, event): the source of unread notification counts and /notifications.
+import { sql } from "kysely";
+import type { Db } from "./database.js";
+import type { EventPushActionsTable } from "./schema.js";
+
+export type PushActionRow = EventPushActionsTable;
+
+export interface UnreadRow {
+  room_id: string;
+  thread_id: string;
+  notifications: number;
+  highlights: number;
+}
+
+export const pushActionsRepo = (db: Db) => ({
+  insertMany: (rows: PushActionRow[]) => (rows.length ? db.insertInto("event_push_actions").values(rows).onConflict((oc) => oc.columns(["user_id", "event_id"]).doNothing()).execute() : Promise.resolve()),
+
+  /**
+   * Unread notifications per room and thread: actions after the user's read position, where the
+   * read position is the furthest m.read or m.read.private receipt that applies (an unthreaded one,
+   * or one of the same thread) (spec "Marking notifications as read"). `roomIds` undefined: all rooms.
+   */
+  async unread(userId: string, roomIds?: string[]): Promise<UnreadRow[]> {
+    if (roomIds && roomIds.length === 0) return [];
+    let q = db
+      .selectFrom("event_push_actions as a")
+      .select((eb) => ["a.room_id", "a.thread_id", eb.fn.countAll<number>().as("notifications"), eb.fn.sum<number>("a.highlight").as("highlights")])
+      .where("a.user_id", "=", userId)
+      .where((eb) =>
+        eb(
+          "a.stream_ordering",
+          ">",
+          eb.fn.coalesce(
+            eb
+              .selectFrom("receipts as r")
+              .select((e2) => e2.fn.max("r.event_stream_ordering").as("m"))
+              .whereRef("r.user_id", "=", "a.user_id")
+              .whereRef("r.room_id", "=", "a.room_id")
+              .where("r.receipt_type", "in", ["m.read", "m.read.private"])
+              .where((e2) => e2.or([e2("r.thread_id", "=", ""), e2("r.thread_id", "=", e2.ref("a.thread_id"))])),
+            sql<number>`0`,
+          ),
+        ),
+      )
+      .groupBy(["a.room_id", "a.thread_id"]);
+    if (roomIds) q = q.where("a.room_id", "in", roomIds);
+    const rows = await q.execute();
+    return rows.map((r) => ({ room_id: r.room_id, thread_id: r.thread_id, notifications: Number(r.notifications), highlights: Number(r.highlights ?? 0) }));
+  },
+
+  /** Newest first, below a stream position. */
+  page: (userId: string, opts: { before?: number; limit: number; onlyHighlight: boolean }) => {
+    let q = db.selectFrom("event_push_actions").selectAll().where("user_id", "=", userId);
+    if (opts.before !== undefined) q = q.where("stream_ordering", "<", opts.before);
+    if (opts.onlyHighlight) q = q.where("highlight", "=", 1);
+    return q.orderBy("stream_ordering", "desc").limit(opts.limit).execute();
+  },
+
+  forEvent: (eventId: string) => db.selectFrom("event_push_actions").selectAll().where("event_id", "=", eventId).execute(),
+});
