@@ -25,6 +25,8 @@ import { usersRepo } from "./storage/users.js";
 import { Typing } from "./sync/typing.js";
 import { Receipts } from "./sync/receipts.js";
 import { SyncService } from "./sync/sync.js";
+import { SecurityEvents } from "./security/events.js";
+import { AccountLocks } from "./accounts/locks.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -50,6 +52,8 @@ export interface App {
   typing: Typing;
   receipts: Receipts;
   sync: SyncService;
+  securityEvents: SecurityEvents;
+  locks: AccountLocks;
   close(): Promise<void>;
 }
 
@@ -78,6 +82,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     sync.accountDataWritten(streamId);
     notifier.publishToUsers("account_data", [userId]);
   });
+  const securityEvents = new SecurityEvents(now);
   const app: App = {
     config,
     storage,
@@ -102,6 +107,8 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     typing,
     receipts,
     sync,
+    securityEvents,
+    locks: new AccountLocks(storage, sessions, securityEvents, now),
     close: () => storage.close(),
   };
   registerUiaStages(app);

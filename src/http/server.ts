@@ -25,6 +25,7 @@ import { registerSearchRoutes } from "./client/search.js";
 import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
+import { registerLockAdminRoutes } from "./admin/lock.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -121,5 +122,6 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerRelationRoutes(http, app);
   registerSyncRoutes(http, app);
   registerEphemeralRoutes(http, app);
+  registerLockAdminRoutes(http, app);
   return http;
 }
