@@ -27,6 +27,8 @@ import { Receipts } from "./sync/receipts.js";
 import { SyncService } from "./sync/sync.js";
 import { SecurityEvents } from "./security/events.js";
 import { AccountLocks } from "./accounts/locks.js";
+import { PasswordPolicy } from "./security/password-policy.js";
+import { Mfa } from "./security/mfa/mfa.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -54,6 +56,8 @@ export interface App {
   sync: SyncService;
   securityEvents: SecurityEvents;
   locks: AccountLocks;
+  passwordPolicy: PasswordPolicy;
+  mfa: Mfa;
   close(): Promise<void>;
 }
 
@@ -109,6 +113,8 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     sync,
     securityEvents,
     locks: new AccountLocks(storage, sessions, securityEvents, now),
+    passwordPolicy: new PasswordPolicy(config.login_security, config.server_name),
+    mfa: new Mfa(storage, config, securityEvents, now),
     close: () => storage.close(),
   };
   registerUiaStages(app);
