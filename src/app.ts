@@ -35,6 +35,10 @@ import { PushEvaluator } from "./push/evaluator.js";
 import { Notifications } from "./push/notifications.js";
 import { Pushers } from "./push/pushers.js";
 import { GatewaySender } from "./push/gateway-sender.js";
+import { SecurityEvents } from "./security/events.js";
+import { AccountLocks } from "./accounts/locks.js";
+import { PasswordPolicy } from "./security/password-policy.js";
+import { Mfa } from "./security/mfa/mfa.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -69,6 +73,10 @@ export interface App {
   notifications: Notifications;
   pushers: Pushers;
   pushSender: GatewaySender;
+  securityEvents: SecurityEvents;
+  locks: AccountLocks;
+  passwordPolicy: PasswordPolicy;
+  mfa: Mfa;
   close(): Promise<void>;
 }
 
@@ -114,6 +122,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     { enabled: config.push.enabled, timeoutMs: config.push.timeout_ms, maxAttempts: config.push.max_attempts, retryBaseMs: config.push.retry_base_ms, retryMaxMs: config.push.retry_max_ms },
     log,
   );
+  const securityEvents = new SecurityEvents(now);
   const app: App = {
     config,
     storage,
@@ -151,6 +160,10 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
       await pushSender.close();
       await storage.close();
     },
+    securityEvents,
+    locks: new AccountLocks(storage, sessions, securityEvents, now),
+    passwordPolicy: new PasswordPolicy(config.login_security, config.server_name),
+    mfa: new Mfa(storage, config, securityEvents, now),
   };
   registerUiaStages(app);
   return app;

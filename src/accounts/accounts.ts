@@ -4,7 +4,7 @@ import { usersRepo } from "../storage/users.js";
 import { devicesRepo } from "../storage/devices.js";
 import { accountDataRepo } from "../storage/account-data.js";
 import { isValidLocalpart, MAX_ID_LENGTH } from "../matrix/identifiers.js";
-import { MatrixError, forbidden, invalidUsername, userDeactivated, userInUse } from "../http/errors.js";
+import { MatrixError, forbidden, invalidUsername, userDeactivated, userInUse, userLocked } from "../http/errors.js";
 import type { Passwords } from "./passwords.js";
 import type { IssuedTokens, Requester, Sessions } from "./sessions.js";
 import { randomDeviceId } from "./secrets.js";
@@ -129,6 +129,8 @@ export class Accounts {
     const ok = await this.passwords.verify(user?.password_hash, password);
     if (!ok || !user) throw forbidden("Invalid username or password");
     if (user.deactivated) throw userDeactivated();
+    // Only after the right password: a locked account is not revealed to someone guessing.
+    if (user.locked) throw userLocked();
     return user.user_id;
   }
 

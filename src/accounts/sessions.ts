@@ -5,7 +5,8 @@
 import type { Storage } from "../storage/database.js";
 import { tokensRepo, type SessionRow } from "../storage/tokens.js";
 import { hashToken, randomToken } from "./secrets.js";
-import { unknownToken } from "../http/errors.js";
+import { unknownToken, userLocked } from "../http/errors.js";
+import { usersRepo } from "../storage/users.js";
 
 export interface Requester {
   userId: string;
@@ -25,6 +26,7 @@ const CACHE_MAX = 10_000;
 export class Sessions {
   private cache = new Map<string, SessionRow>();
   private readonly tokens;
+  private readonly users;
 
   constructor(
     storage: Storage,
@@ -32,6 +34,7 @@ export class Sessions {
     private readonly now: () => number,
   ) {
     this.tokens = tokensRepo(storage.db);
+    this.users = usersRepo(storage.db);
   }
 
   /** Issues an access token (and a refresh token when the client supports them). */
@@ -57,7 +60,7 @@ export class Sessions {
 
   /** Resolves an access token to its requester, or throws 401 M_UNKNOWN_TOKEN. An expired token
    * that can be refreshed answers with soft_logout so that clients refresh instead of logging out. */
-  async authenticate(token: string): Promise<Requester> {
+  async authenticate(token: string, opts: { allowLocked?: boolean } = {}): Promise<Requester> {
     const h = hashToken(token);
     let row = this.cache.get(h);
     if (!row) {
@@ -70,6 +73,8 @@ export class Sessions {
     // A deactivated account's sessions are gone (401 logs the client out), not merely forbidden:
     // 403 M_USER_DEACTIVATED is for /login (spec "Standard error response").
     if (row.deactivated) throw unknownToken(false, "This account has been deactivated");
+    // Spec "Account locking": every endpoint but /logout and /logout/all answers M_USER_LOCKED.
+    if (row.locked && !opts.allowLocked) throw userLocked();
     return { userId: row.user_id, deviceId: row.device_id, tokenId: row.token_id, isAdmin: row.admin === 1 };
   }
 
@@ -77,6 +82,7 @@ export class Sessions {
   async refresh(refreshToken: string): Promise<IssuedTokens> {
     const row = await this.tokens.findRefresh(hashToken(refreshToken));
     if (!row) throw unknownToken(false, "Unknown refresh token");
+    if ((await this.users.get(row.user_id))?.locked) throw userLocked();
     const hashes = await this.tokens.accessHashesFor(row.user_id, [row.device_id]);
     if (!(await this.tokens.consumeRefresh(row.id))) throw unknownToken(false, "Unknown refresh token");
     for (const h of hashes) this.cache.delete(h);

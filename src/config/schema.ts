@@ -131,6 +131,51 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe("Push notifications (pushers and the push gateway API)."),
+  login_security: z
+    .object({
+      mfa: z
+        .enum(["required", "optional", "off"])
+        .default("optional")
+        .describe("Second factor policy: required for everyone (m.login.password is then refused), optional (required once a user enrolled one), or off."),
+      mfa_required_for_admins: z.boolean().default(true).describe("Server admins must use a second factor even when `mfa` is optional."),
+      password_min_length: z.number().int().min(8).default(15).describe("Minimum password length when the password is the only factor (NIST SP 800-63B-4: 15)."),
+      password_min_length_with_mfa: z.number().int().min(8).default(8).describe("Minimum password length for accounts that must use a second factor (NIST: 8)."),
+      password_context_words: z.array(z.string()).default(["rempart", "matrix"]).describe("Words a password may not be built from (service, organisation), besides the user's own id and name."),
+      check_password_at_login: z.boolean().default(false).describe("At login, refuse a password that the current policy would refuse (M_WEAK_PASSWORD: the user must set a new one)."),
+      pair_failures_before_wait: z.number().int().positive().default(10).describe("Failed logins for one account from one IP before that pair must wait."),
+      pair_wait_min_ms: durationMs.default(30_000).describe("First wait of a throttled (account, IP) pair; doubles with each further failure."),
+      pair_wait_max_ms: durationMs.default(3_600_000).describe("Longest wait of a throttled (account, IP) pair."),
+      account_max_failures: z.number().int().positive().default(100).describe("Consecutive failures after which an account accepts no password guesses until reset or unlock."),
+      ip_max_failures_per_day: z.number().int().positive().default(100).describe("Failed logins from one IP in 24 h (across accounts) after which the IP is blocked."),
+      stuffing_accounts_per_ip: z.number().int().positive().default(10).describe("Distinct accounts failing from one IP (or one /24, /64 network at twice the count) within an hour that mark credential stuffing."),
+      stuffing_global_failure_ratio: z.number().min(0).max(1).default(0.5).describe("Failure ratio of all logins over 5 minutes (with at least 50 failures) that raises the stuffing alarm and tightens the per-IP limit to 3 accounts."),
+      stuffing_block_ms: durationMs.default(24 * 3_600_000).describe("How long an IP or network caught stuffing credentials stays blocked."),
+      login_token_lifetime_ms: durationMs.default(120_000).describe("Lifetime of the single-use m.login.token issued by the web login."),
+      web_session_lifetime_ms: durationMs.default(12 * 3_600_000).describe("Lifetime of a web login session (account page, SSO)."),
+      session_idle_timeout_ms: durationMs.default(0).describe("End a client session unused for this long (0: never). Hardened profile: 1 h."),
+      session_max_lifetime_ms: durationMs.default(0).describe("End a client session this long after login whatever its use (0: never). Hardened profile: 24 h."),
+      new_login_alerts: z.boolean().default(true).describe("Tell users (server notice, email) of logins from a new device or network, new authenticators and password changes."),
+    })
+    .prefault({})
+    .describe("Login security: second factors, password policy, login guard, sessions (docs/login-security.md)."),
+  server_notices: z
+    .object({
+      localpart: z.string().default("server").describe("Localpart of the user that sends server notices (@server:<server_name>)."),
+      room_name: z.string().default("Server notices").describe("Name of each user's server-notices room."),
+    })
+    .prefault({})
+    .describe("Server notices: messages from the server to users, in a room of their own."),
+  smtp: z
+    .object({
+      host: z.string().optional().describe("SMTP server for security emails (none sent when unset)."),
+      port: z.number().int().positive().default(587).describe("SMTP port."),
+      secure: z.boolean().default(false).describe("Use TLS from the start (port 465); otherwise STARTTLS when offered."),
+      user: z.string().optional().describe("SMTP login."),
+      password: z.string().optional().describe("SMTP password."),
+      from: z.string().default("Rempart <noreply@localhost>").describe("Sender of security emails."),
+    })
+    .prefault({})
+    .describe("Outgoing email (nodemailer)."),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -20,10 +20,10 @@ export function extractAccessToken(req: FastifyRequest, allowQuery: boolean): st
   return undefined;
 }
 
-export async function authenticate(app: App, req: FastifyRequest): Promise<Requester> {
+export async function authenticate(app: App, req: FastifyRequest, opts: { allowLocked?: boolean } = {}): Promise<Requester> {
   const token = extractAccessToken(req, app.config.allow_access_token_in_query);
   if (token === undefined) throw missingToken();
-  const requester = await app.sessions.authenticate(token);
+  const requester = await app.sessions.authenticate(token, opts);
   const touched = app.devices.touch(requester.userId, requester.deviceId, req.ip, req.headers["user-agent"] ?? null);
   touched?.catch((e: unknown) => req.log.warn({ err: e }, "could not record device last-seen"));
   return requester;

@@ -30,6 +30,7 @@ import { registerRoomExtraRoutes } from "./client/room-extras.js";
 import { registerPushRuleRoutes } from "./client/push-rules.js";
 import { registerPusherRoutes } from "./client/pushers.js";
 import { registerNotificationRoutes } from "./client/notifications.js";
+import { registerLockAdminRoutes } from "./admin/lock.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -131,5 +132,6 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerPushRuleRoutes(http, app);
   registerPusherRoutes(http, app);
   registerNotificationRoutes(http, app);
+  registerLockAdminRoutes(http, app);
   return http;
 }

@@ -102,6 +102,17 @@ export interface Database {
   push_rule_default_changes: PushRuleDefaultChangesTable;
   event_push_actions: EventPushActionsTable;
   pushers: PushersTable;
+  account_locks: AccountLocksTable;
+  login_guard_blocks: LoginGuardBlocksTable;
+  mfa_totp: MfaTotpTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  login_tokens: LoginTokensTable;
+  web_sessions: WebSessionsTable;
+  known_logins: KnownLoginsTable;
+  not_me_links: NotMeLinksTable;
+  server_notice_rooms: ServerNoticeRoomsTable;
+  security_contacts: SecurityContactsTable;
 }
 
 export interface RoomsTable {
@@ -239,4 +250,81 @@ export interface PushersTable {
   /** JSON object: url, format and whatever else the app put there. */
   data: string;
   created_ts: number;
+}
+// Login security (migration 0011).
+export interface AccountLocksTable {
+  user_id: string;
+  reason: string | null;
+  locked_by: string | null;
+  locked_ts: number;
+}
+
+export interface LoginGuardBlocksTable {
+  user_id: string;
+  failures: number;
+  blocked_ts: number;
+}
+
+export interface MfaTotpTable {
+  user_id: string;
+  secret_sealed: string;
+  last_step: number;
+  created_ts: number;
+}
+
+export interface MfaRecoveryCodesTable {
+  user_id: string;
+  code_hash: string;
+  created_ts: number;
+  used_ts: number | null;
+}
+
+export interface WebauthnCredentialsTable {
+  credential_id: string;
+  user_id: string;
+  public_key: string;
+  counter: number;
+  transports: string;
+  name: string;
+  created_ts: number;
+  last_used_ts: number | null;
+}
+
+export interface LoginTokensTable {
+  token_hash: string;
+  user_id: string;
+  expires_ts: number;
+}
+
+export interface WebSessionsTable {
+  id_hash: string;
+  user_id: string | null;
+  state: string;
+  csrf: string;
+  created_ts: number;
+  expires_ts: number;
+  data: string;
+}
+
+export interface KnownLoginsTable {
+  user_id: string;
+  what: string;
+  first_seen_ts: number;
+}
+
+export interface NotMeLinksTable {
+  token_hash: string;
+  user_id: string;
+  created_ts: number;
+  expires_ts: number;
+}
+
+export interface ServerNoticeRoomsTable {
+  user_id: string;
+  room_id: string;
+}
+
+export interface SecurityContactsTable {
+  user_id: string;
+  email: string;
 }

@@ -58,7 +58,7 @@ test("register with UIA dummy, then whoami", async () => {
 
 test("the same name cannot be registered twice", async () => {
   const c = client(s.url);
-  await c.registerRequest({ username: "bob", password: "pw-bob-123456", auth: { type: "m.login.dummy" } });
+  await c.registerRequest({ username: "bob", password: "pw-bob-123456-long-enough", auth: { type: "m.login.dummy" } });
   await expectMatrixError(c.registerRequest({ username: "bob", password: "other", auth: { type: "m.login.dummy" } }), "M_USER_IN_USE", 400);
   const avail = await c.isUsernameAvailable("carol");
   assert.equal(avail, true);

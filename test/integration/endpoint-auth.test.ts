@@ -148,6 +148,9 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: `${A}/registration_tokens/{rtoken}`, auth: "admin" },
   { method: "PUT", path: `${A}/registration_tokens/{rtoken}`, auth: "admin", bad: { expiry_time: "tomorrow" } },
   { method: "DELETE", path: `${A}/registration_tokens/{rtoken}`, auth: "admin" },
+  // Login security (issue 9).
+  { method: "GET", path: `${V1}/admin/lock/{other}`, auth: "admin" },
+  { method: "PUT", path: `${V1}/admin/lock/{other}`, auth: "admin", bad: { locked: "yes" } },
 ];
 
 let s: TestServer;

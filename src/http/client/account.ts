@@ -13,6 +13,8 @@ export function registerAccountRoutes(http: FastifyInstance, app: App): void {
     const who = await authenticate(app, req);
     const body = parseBody(z.object({ new_password: z.string(), logout_devices: z.boolean().optional(), auth: z.unknown().optional() }), req.body);
     app.passwords.checkNew(body.new_password);
+    const me = await app.accounts.getUser(who.userId);
+    app.passwordPolicy.check(body.new_password, { localpart: me?.localpart, displayname: me?.displayname, mfa: await app.mfa.requiredFor(who.userId) });
     await app.uia.check({ purpose: "change password", flows: REAUTH_FLOWS, userId: who.userId }, body.auth);
     await app.accounts.changePassword(who, body.new_password, body.logout_devices ?? true);
     req.log.info({ user_id: who.userId }, "password changed");

@@ -49,14 +49,14 @@ export function registerLoginRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.post("/_matrix/client/v3/logout", async (req) => {
-    const who = await authenticate(app, req);
+    const who = await authenticate(app, req, { allowLocked: true });
     // The spec deletes the device along with its token (and, later, its keys).
     await app.devices.delete(who.userId, [who.deviceId]);
     return {};
   });
 
   http.post("/_matrix/client/v3/logout/all", async (req) => {
-    const who = await authenticate(app, req);
+    const who = await authenticate(app, req, { allowLocked: true });
     const all = (await app.devices.list(who.userId)).map((d) => d.device_id);
     await app.sessions.revokeAll(who.userId);
     await app.devices.delete(who.userId, all);

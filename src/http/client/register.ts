@@ -34,6 +34,7 @@ export function registerRegisterRoutes(http: FastifyInstance, app: App): void {
     const results = await app.uia.check({ purpose: "register", flows: flows() }, body.auth);
     if (body.password === undefined) throw missingParam("password is required");
     app.passwords.checkNew(body.password);
+    app.passwordPolicy.check(body.password, { localpart: body.username?.toLowerCase(), mfa: app.config.login_security.mfa === "required" });
     const tokenUsed = results["m.login.registration_token"]?.token;
     if (typeof tokenUsed === "string" && !(await app.registrationTokens.consume(tokenUsed))) {
       throw forbidden("Registration token is no longer valid");

@@ -6,6 +6,7 @@ import * as m0001 from "./0001_accounts.js";
 import * as m0002 from "./0002_rooms.js";
 import * as m0005 from "./0005_receipts.js";
 import * as m0008 from "./0008_push.js";
+import * as m0011 from "./0011_login_security.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,4 +18,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0002_rooms": m0002,
   "0005_receipts": m0005,
   "0008_push": m0008,
+  "0011_login_security": m0011,
 };
