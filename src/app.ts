@@ -25,6 +25,9 @@ import { usersRepo } from "./storage/users.js";
 import { Typing } from "./sync/typing.js";
 import { Receipts } from "./sync/receipts.js";
 import { SyncService } from "./sync/sync.js";
+import { createMediaServices } from "./media/setup.js";
+import type { MediaRepository } from "./media/media.js";
+import type { MediaAdmin } from "./media/admin.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -50,6 +53,8 @@ export interface App {
   typing: Typing;
   receipts: Receipts;
   sync: SyncService;
+  media: MediaRepository;
+  mediaAdmin: MediaAdmin;
   close(): Promise<void>;
 }
 
@@ -78,6 +83,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     sync.accountDataWritten(streamId);
     notifier.publishToUsers("account_data", [userId]);
   });
+  const { media, mediaAdmin } = createMediaServices(config, storage, now, log);
   const app: App = {
     config,
     storage,
@@ -102,7 +108,12 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     typing,
     receipts,
     sync,
-    close: () => storage.close(),
+    media,
+    mediaAdmin,
+    close: async () => {
+      await media.idle();
+      await storage.close();
+    },
   };
   registerUiaStages(app);
   return app;
