@@ -39,6 +39,9 @@ import { SecurityEvents } from "./security/events.js";
 import { AccountLocks } from "./accounts/locks.js";
 import { PasswordPolicy } from "./security/password-policy.js";
 import { Mfa } from "./security/mfa/mfa.js";
+import { createMediaServices } from "./media/setup.js";
+import type { MediaRepository } from "./media/media.js";
+import type { MediaAdmin } from "./media/admin.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -77,6 +80,8 @@ export interface App {
   locks: AccountLocks;
   passwordPolicy: PasswordPolicy;
   mfa: Mfa;
+  media: MediaRepository;
+  mediaAdmin: MediaAdmin;
   close(): Promise<void>;
 }
 
@@ -123,6 +128,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     log,
   );
   const securityEvents = new SecurityEvents(now);
+  const { media, mediaAdmin } = createMediaServices(config, storage, now, log);
   const app: App = {
     config,
     storage,
@@ -156,14 +162,17 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     notifications,
     pushers,
     pushSender,
-    close: async () => {
-      await pushSender.close();
-      await storage.close();
-    },
     securityEvents,
     locks: new AccountLocks(storage, sessions, securityEvents, now),
     passwordPolicy: new PasswordPolicy(config.login_security, config.server_name),
     mfa: new Mfa(storage, config, securityEvents, now),
+    media,
+    mediaAdmin,
+    close: async () => {
+      await pushSender.close();
+      await media.idle();
+      await storage.close();
+    },
   };
   registerUiaStages(app);
   return app;

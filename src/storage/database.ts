@@ -62,7 +62,9 @@ export async function migrate(storage: Storage): Promise<void> {
       return out;
     },
   };
-  const migrator = new Migrator({ db: storage.db, provider });
+  // Migrations are numbered per feature and may land in any order: a database that already has a
+  // later one still gets an earlier one that arrived afterwards.
+  const migrator = new Migrator({ db: storage.db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");

@@ -113,6 +113,8 @@ export interface Database {
   not_me_links: NotMeLinksTable;
   server_notice_rooms: ServerNoticeRoomsTable;
   security_contacts: SecurityContactsTable;
+  media: MediaTable;
+  media_thumbnails: MediaThumbnailsTable;
 }
 
 export interface RoomsTable {
@@ -327,4 +329,34 @@ export interface ServerNoticeRoomsTable {
 export interface SecurityContactsTable {
   user_id: string;
   email: string;
+}
+
+export type MediaStatus = "awaiting_upload" | "uploading" | "unscanned" | "clean" | "infected" | "skipped";
+
+export interface MediaTable {
+  media_id: string;
+  user_id: string;
+  content_type: string | null;
+  upload_name: string | null;
+  size: number | null;
+  sha256: string | null;
+  created_ts: number;
+  uploaded_ts: number | null;
+  unused_expires_ts: number | null;
+  status: MediaStatus;
+  scan_result: string | null;
+  scanned_ts: number | null;
+  quarantined_by: string | null;
+  quarantined_ts: number | null;
+  quarantine_reason: string | null;
+  last_access_ts: number | null;
+}
+
+export interface MediaThumbnailsTable {
+  media_id: string;
+  width: number;
+  height: number;
+  method: string;
+  content_type: string;
+  size: number;
 }

@@ -7,6 +7,7 @@ import * as m0002 from "./0002_rooms.js";
 import * as m0005 from "./0005_receipts.js";
 import * as m0008 from "./0008_push.js";
 import * as m0011 from "./0011_login_security.js";
+import * as m0006 from "./0006_media.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,4 +20,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0005_receipts": m0005,
   "0008_push": m0008,
   "0011_login_security": m0011,
+  "0006_media": m0006,
 };
