@@ -25,6 +25,8 @@ import { registerSearchRoutes } from "./client/search.js";
 import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
+import { registerPolicyRoutes } from "./client/policy.js";
+import { registerAccountValidityAdminRoutes } from "./admin/account-validity.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -121,5 +123,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerRelationRoutes(http, app);
   registerSyncRoutes(http, app);
   registerEphemeralRoutes(http, app);
+  registerPolicyRoutes(http, app);
+  registerAccountValidityAdminRoutes(http, app);
   return http;
 }
