@@ -42,6 +42,11 @@ import { Mfa } from "./security/mfa/mfa.js";
 import { createMediaServices } from "./media/setup.js";
 import type { MediaRepository } from "./media/media.js";
 import type { MediaAdmin } from "./media/admin.js";
+import { Policy } from "./policy/policy.js";
+import { SmtpMailer } from "./policy/email/mailer.js";
+import { EmailValidation } from "./policy/email/validation.js";
+import { AccountValidity } from "./policy/account-validity.js";
+import { UserDirectory } from "./policy/user-directory.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -82,6 +87,9 @@ export interface App {
   mfa: Mfa;
   media: MediaRepository;
   mediaAdmin: MediaAdmin;
+  policy: Policy;
+  accountValidity: AccountValidity;
+  userDirectory: UserDirectory;
   close(): Promise<void>;
 }
 
@@ -173,7 +181,45 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
       await media.idle();
       await storage.close();
     },
+    ...wirePolicy(config, storage, log, now, roomWriter, membership, accounts),
   };
   registerUiaStages(app);
+  if (app.policy.enabled) {
+    roomWriter.addEventCheck((room, draft) => app.policy.checkEvent(room, draft));
+    app.rooms.addCreateCheck((creator, req) => app.policy.checkCreateRoom(creator, req));
+    membership.onBeforeLeave((userId, roomId) => app.policy.beforeLeave(userId, roomId));
+    app.uia.registerStage("m.login.email.identity", async ({ auth }) => app.policy.emailStage(auth));
+  }
+  if (app.accountValidity.enabled && config.policy.account_validity.sweep_interval_ms > 0) {
+    const timer = setInterval(() => {
+      app.accountValidity.sweep().catch((e: unknown) => log.warn({ err: { message: (e as Error).message } }, "account validity sweep failed"));
+    }, config.policy.account_validity.sweep_interval_ms);
+    timer.unref();
+    const close = app.close;
+    app.close = async () => {
+      clearInterval(timer);
+      await close();
+    };
+  }
   return app;
+}
+
+/** The government model's services (src/policy), built around the same storage and clock. */
+function wirePolicy(config: ResolvedConfig, storage: Storage, log: Logger, now: () => number, roomWriter: RoomWriter, membership: Membership, accounts: Accounts) {
+  const mailer = new SmtpMailer(config.policy.smtp, log);
+  const mailOpts = { baseUrl: config.public_baseurl, serverName: config.server_name, language: config.policy.smtp.language };
+  const validation = new EmailValidation(storage, mailer, { ...mailOpts, lifetimeMs: config.policy.email_token_lifetime_ms }, now);
+  const policy = new Policy(storage, config, mailer, validation, roomWriter, membership, now, log);
+  const accountValidity = new AccountValidity(
+    storage,
+    config.policy.account_validity,
+    mailer,
+    mailOpts,
+    (u) => policy.emailOf(u),
+    (u) => accounts.deactivate(u, false),
+    now,
+    log,
+  );
+  const userDirectory = new UserDirectory(storage, config.policy.user_directory_all_local, (u) => policy.isExternal(u));
+  return { policy, accountValidity, userDirectory };
 }

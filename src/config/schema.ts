@@ -176,6 +176,52 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe("Outgoing email (nodemailer)."),
+  policy: z
+    .object({
+      enabled: z.boolean().default(false).describe("Apply the government (Tchap) model: email→server mapping, externals, room access rules, forums, user directory limits."),
+      email_rules: z
+        .array(
+          z.object({
+            pattern: z.string().min(1).describe("Regular expression matched (case-insensitively) against the email's domain."),
+            server: z.string().min(1).describe("Homeserver for matching addresses."),
+            new_server: z.string().optional().describe("Set when matching addresses moved: answered as new_hs by /info."),
+          }),
+        )
+        .default([])
+        .describe("Ordered email domain rules → homeserver; the first match wins, unmatched addresses go to the externals' server."),
+      externals_server: z.string().optional().describe("Homeserver of externals (unmatched addresses). Defaults to server_name: externals then live here with an external flag."),
+      email_registration: z.boolean().default(true).describe("With the policy enabled, registration requires a proven email (m.login.email.identity)."),
+      localpart: z.enum(["derived", "opaque"]).default("opaque").describe('User ids of email registrations: "derived" from the email (john.doe-example.com, as Tchap) or "opaque" (random, the email stays private).'),
+      lock_displayname: z.boolean().default(false).describe("Refuse display name changes: names stay `First Last [Organisation]` as derived from the email."),
+      tchap_power_levels: z.boolean().default(true).describe("Default power levels of new rooms as in Tchap: invite 50, kick/ban/redact 50, state_default 100."),
+      user_directory_all_local: z.boolean().default(true).describe("User search also finds users of this server who share no room with the searcher (never externals, never red-listed users)."),
+      email_token_lifetime_ms: durationMs.default(60 * 60 * 1000).describe("Validity of an emailed validation code or link."),
+      smtp: z
+        .object({
+          host: z.string().default("localhost").describe("SMTP server host."),
+          port: z.number().int().positive().default(587).describe("SMTP server port."),
+          secure: z.boolean().default(false).describe("Connect with TLS from the start (port 465); otherwise STARTTLS when offered."),
+          require_tls: z.boolean().default(true).describe("Refuse to send unless the connection is encrypted (STARTTLS or TLS)."),
+          user: z.string().optional().describe("SMTP user name."),
+          password: z.string().optional().describe("SMTP password."),
+          from: z.string().default("Rempart <noreply@localhost>").describe("From address of the mails this server sends."),
+          language: z.enum(["fr", "en"]).default("fr").describe("Language of the mail templates."),
+        })
+        .prefault({})
+        .describe("Outgoing mail (validation codes, renewal links)."),
+      account_validity: z
+        .object({
+          enabled: z.boolean().default(false).describe("Accounts expire unless renewed by email."),
+          period_ms: durationMs.default(180 * 24 * 3600 * 1000).describe("Validity period of an account (renewal extends it by this much)."),
+          renew_before_ms: durationMs.default(7 * 24 * 3600 * 1000).describe("The renewal mail is sent this long before expiry."),
+          deactivate_after_ms: durationMs.default(0).describe("Deactivate accounts expired for this long (0: never)."),
+          sweep_interval_ms: durationMs.default(60 * 60 * 1000).describe("How often the server sends renewal mails and deactivates long-expired accounts."),
+        })
+        .prefault({})
+        .describe("Account validity (Synapse's account_validity)."),
+    })
+    .prefault({})
+    .describe("The government directory model (docs/government-model.md)."),
 });
 
 export type Config = z.infer<typeof configSchema>;

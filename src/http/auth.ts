@@ -24,6 +24,8 @@ export async function authenticate(app: App, req: FastifyRequest, opts: { allowL
   const token = extractAccessToken(req, app.config.allow_access_token_in_query);
   if (token === undefined) throw missingToken();
   const requester = await app.sessions.authenticate(token, opts);
+  // Government model: expired accounts get 403 ORG_MATRIX_EXPIRED_ACCOUNT (src/policy/account-validity.ts).
+  await app.accountValidity.check(requester.userId, req.url);
   const touched = app.devices.touch(requester.userId, requester.deviceId, req.ip, req.headers["user-agent"] ?? null);
   touched?.catch((e: unknown) => req.log.warn({ err: e }, "could not record device last-seen"));
   return requester;

@@ -31,6 +31,8 @@ import { registerPushRuleRoutes } from "./client/push-rules.js";
 import { registerPusherRoutes } from "./client/pushers.js";
 import { registerNotificationRoutes } from "./client/notifications.js";
 import { registerLockAdminRoutes } from "./admin/lock.js";
+import { registerPolicyRoutes } from "./client/policy.js";
+import { registerAccountValidityAdminRoutes } from "./admin/account-validity.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -133,5 +135,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerPusherRoutes(http, app);
   registerNotificationRoutes(http, app);
   registerLockAdminRoutes(http, app);
+  registerPolicyRoutes(http, app);
+  registerAccountValidityAdminRoutes(http, app);
   return http;
 }

@@ -17,9 +17,13 @@ export interface MembershipOptions {
   txn?: { deviceId: string; txnId: string };
 }
 
+/** Runs before a user's own leave is written (e.g. the last-admin rule of src/policy). */
+export type BeforeLeave = (userId: string, roomId: string) => Promise<void>;
+
 export class Membership {
   private readonly rooms;
   private readonly events;
+  private beforeLeaveHooks: BeforeLeave[] = [];
 
   constructor(
     storage: Storage,
@@ -110,11 +114,16 @@ export class Membership {
     return this.writer.send(roomId, { type: "m.room.member", state_key: target, sender, content }, { txn: opts.txn });
   }
 
+  onBeforeLeave(hook: BeforeLeave): void {
+    this.beforeLeaveHooks.push(hook);
+  }
+
   async leave(userId: string, roomId: string, opts: MembershipOptions = {}): Promise<void> {
     if (!isValidRoomId(roomId)) throw invalidParam("Invalid room ID");
     const snap = await this.writer.snapshot(roomId);
     const current = snap.state.get(stateKey("m.room.member", userId))?.content.membership;
     if (current === undefined || current === "leave") throw forbidden("You are not in this room");
+    for (const h of this.beforeLeaveHooks) await h(userId, roomId);
     const content: Record<string, unknown> = { membership: "leave" };
     if (opts.reason !== undefined) content.reason = opts.reason;
     await this.writer.send(roomId, { type: "m.room.member", state_key: userId, sender: userId, content }, { txn: opts.txn });

@@ -18,8 +18,12 @@ export interface Sender {
   deviceId: string;
 }
 
+/** A server policy's say on a createRoom request: refuse it (throw) or return it adjusted. */
+export type CreateRoomCheck = (creator: string, req: CreateRoomRequest) => Promise<CreateRoomRequest>;
+
 export class Rooms {
   private readonly repo;
+  private createChecks: CreateRoomCheck[] = [];
 
   constructor(
     storage: Storage,
@@ -33,7 +37,13 @@ export class Rooms {
     this.repo = roomsRepo(storage.db);
   }
 
-  async create(who: Sender, req: CreateRoomRequest): Promise<{ room_id: string; room_alias?: string }> {
+  addCreateCheck(check: CreateRoomCheck): void {
+    this.createChecks.push(check);
+  }
+
+  async create(who: Sender, request: CreateRoomRequest): Promise<{ room_id: string; room_alias?: string }> {
+    let req = request;
+    for (const c of this.createChecks) req = await c(who.userId, req);
     const version = req.room_version ?? this.defaultVersion;
     if (!isSupportedRoomVersion(version)) throw new MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", `Room version ${version} is not supported`);
     let alias: string | undefined;

@@ -75,9 +75,17 @@ const CACHE_ROOMS = 2000;
  */
 export type PersistHook = (tx: Storage["db"], room: RoomSnapshot, pdu: PDU, streamOrdering: number) => Promise<void>;
 
+/**
+ * A server policy (e.g. src/policy) judging an event sent into an existing room, under the room's
+ * lock, before it is built; throwing a MatrixError refuses it. Room creation's own events are
+ * judged up front by the creator of the request instead.
+ */
+export type EventCheck = (room: RoomSnapshot, draft: EventDraft) => Promise<void>;
+
 export class RoomWriter {
   private mutex = new KeyedMutex();
   private hooks: PersistHook[] = [];
+  private checks: EventCheck[] = [];
   private cache = new Map<string, RoomCacheEntry>();
   private readonly events;
   private readonly rooms;
@@ -101,6 +109,10 @@ export class RoomWriter {
 
   addPersistHook(hook: PersistHook): void {
     this.hooks.push(hook);
+  }
+
+  addEventCheck(check: EventCheck): void {
+    this.checks.push(check);
   }
 
   /** The position up to which every event is persisted: the "now" of the event stream. */
@@ -155,6 +167,7 @@ export class RoomWriter {
         if (seen) return this.existing(seen.event_id);
       }
       const entry = await this.load(roomId);
+      for (const c of this.checks) await c(entry, draft);
       return this.buildAndPersist(entry, draft, opts);
     });
   }

@@ -115,6 +115,10 @@ export interface Database {
   security_contacts: SecurityContactsTable;
   media: MediaTable;
   media_thumbnails: MediaThumbnailsTable;
+  policy_users: PolicyUsersTable;
+  email_validations: EmailValidationsTable;
+  email_invites: EmailInvitesTable;
+  account_validity: AccountValidityTable;
 }
 
 export interface RoomsTable {
@@ -359,4 +363,38 @@ export interface MediaThumbnailsTable {
   method: string;
   content_type: string;
   size: number;
+}
+
+export interface PolicyUsersTable {
+  user_id: string;
+  email: string | null;
+  external: number;
+}
+
+export interface EmailValidationsTable {
+  sid: string;
+  client_secret: string;
+  email: string;
+  purpose: string;
+  token_hash: string;
+  send_attempt: number;
+  failed_attempts: number;
+  created_ts: number;
+  validated_ts: number | null;
+}
+
+export interface EmailInvitesTable {
+  id: Generated<number>;
+  room_id: string;
+  sender: string;
+  address: string;
+  created_ts: number;
+  consumed_ts: number | null;
+}
+
+export interface AccountValidityTable {
+  user_id: string;
+  expiration_ts: number;
+  email_sent_ts: number | null;
+  renewal_token_hash: string | null;
 }

@@ -35,6 +35,8 @@ type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting">> & {
   rate_limiting?: Partial<Config["rate_limiting"]>;
   /** The server's logger (e.g. `createLogger("debug", stream)` to capture what it logs). */
   log?: Logger;
+  /** The server's clock (tests of expiry move it forward). */
+  now?: () => number;
 };
 
 /** A fresh PostgreSQL database for one test server; dropped on close. */
@@ -60,7 +62,7 @@ async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () 
 let counter = 0;
 
 export async function startTestServer(allOverrides: Overrides = {}): Promise<TestServer> {
-  const { log, ...overrides } = allOverrides;
+  const { log, now, ...overrides } = allOverrides;
   const dataDir = mkdtempSync(join(tmpdir(), "rempart-test-"));
   const pgUrl = process.env.REMPART_TEST_DATABASE_URL;
   const pgDb = pgUrl ? await freshPostgres(pgUrl) : undefined;
@@ -76,7 +78,7 @@ export async function startTestServer(allOverrides: Overrides = {}): Promise<Tes
     password_hashing: { memory_kib: 1024, time_cost: 1, parallelism: 1, ...overrides.password_hashing },
     rate_limiting: { enabled: false, ...overrides.rate_limiting },
   });
-  const app = await createApp(config, log ?? createLogger(config.log_level));
+  const app = await createApp(config, log ?? createLogger(config.log_level), now ? { now } : {});
   const http = await buildServer(app);
   await http.listen({ host: "127.0.0.1", port: 0 });
   const addr = http.server.address();

@@ -151,6 +151,17 @@ const ENDPOINTS: Endpoint[] = [
   // Login security (issue 9).
   { method: "GET", path: `${V1}/admin/lock/{other}`, auth: "admin" },
   { method: "PUT", path: `${V1}/admin/lock/{other}`, auth: "admin", bad: { locked: "yes" } },
+  // Government model (src/policy): email → server, email validation, user directory, account validity.
+  { method: "GET", path: "/_matrix/identity/api/v1/info?medium=email&address=someone%40example.org", auth: "none" },
+  { method: "POST", path: `${C}/register/email/requestToken`, auth: "none", bad: { client_secret: 1, email: "a@example.org", send_attempt: "1" } },
+  { method: "POST", path: `${C}/account/3pid/email/requestToken`, auth: "user", bad: { client_secret: "s", email: 5, send_attempt: 1 } },
+  { method: "POST", path: "/_matrix/identity/v2/validate/email/submitToken", auth: "none", bad: { sid: 1, client_secret: "s", token: "123456" } },
+  { method: "GET", path: "/_matrix/identity/v2/validate/email/submitToken?sid=x&client_secret=y&token=z", auth: "none" },
+  { method: "POST", path: `${C}/account/3pid/add`, auth: "user", bad: { client_secret: 5, sid: "x" } },
+  { method: "POST", path: `${C}/user_directory/search`, auth: "user", bad: { search_term: 5 } },
+  { method: "GET", path: "/_matrix/client/unstable/account_validity/renew?token=nope", auth: "none" },
+  { method: "POST", path: "/_matrix/client/unstable/account_validity/send_mail", auth: "user" },
+  { method: "POST", path: `${A}/account_validity/validity`, auth: "admin", bad: { user_id: 5 } },
 ];
 
 let s: TestServer;

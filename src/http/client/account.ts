@@ -30,9 +30,9 @@ export function registerAccountRoutes(http: FastifyInstance, app: App): void {
     return { id_server_unbind_result: "no-support" };
   });
 
-  // No third-party identifiers are bound yet; clients list them on their settings page.
+  // The email proven at registration or through /account/3pid/add (src/policy), if any.
   http.get("/_matrix/client/v3/account/3pid", async (req) => {
-    await authenticate(app, req);
-    return { threepids: [] };
+    const who = await authenticate(app, req);
+    return { threepids: await app.policy.threepids(who.userId) };
   });
 }

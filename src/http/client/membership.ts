@@ -25,8 +25,16 @@ export function registerMembershipRoutes(http: FastifyInstance, app: App): void 
     return { room_id: await app.membership.knock(who.userId, req.params.roomIdOrAlias, { reason: body.reason }) };
   });
 
+  const thirdPartyBody = z.looseObject({ id_server: z.string().optional(), medium: z.string().min(1), address: z.string().min(1).max(254) });
   http.post<R>(`${v3}/rooms/:roomId/invite`, async (req) => {
     const who = await authenticate(app, req);
+    // Third-party (email) invite: served by src/policy, which is this deployment's identity service.
+    const b = req.body as Record<string, unknown> | undefined;
+    if (b && typeof b === "object" && !Array.isArray(b) && b.user_id === undefined && b.medium !== undefined) {
+      const t = parseBody(thirdPartyBody, req.body);
+      await app.policy.inviteByEmail(who.userId, req.params.roomId, t.medium, t.address);
+      return {};
+    }
     const body = parseBody(targetBody, req.body);
     await app.membership.invite(who.userId, req.params.roomId, body.user_id, { reason: body.reason });
     return {};

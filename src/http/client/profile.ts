@@ -34,6 +34,7 @@ export function registerProfileRoutes(http: FastifyInstance, app: App): void {
       const who = await authenticate(app, req);
       checkUserId(req.params.userId);
       requireSelf(who, req.params.userId);
+      app.policy.checkProfileChange(field);
       const body = parseBody(z.object({ [field]: text().max(field === "displayname" ? 256 : 1024).nullable().optional() }), req.body);
       const value = (body as Record<string, string | null | undefined>)[field] ?? null;
       if (field === "avatar_url" && value !== null && value !== "" && !/^mxc:\/\/[^/]+\/[A-Za-z0-9_-]+$/.test(value)) {

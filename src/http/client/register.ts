@@ -18,7 +18,14 @@ const registerBody = z.object({
 export function registerRegisterRoutes(http: FastifyInstance, app: App): void {
   const rl = app.config.rate_limiting;
   const limit = (ip: string) => app.rateLimiter.take("register", ip, rl.register_per_second, rl.register_burst);
-  const flows = () => (app.config.registration_requires_token ? [["m.login.registration_token"]] : [["m.login.dummy"]]);
+  // Government model: an email proven by a mailed code (src/policy); the localpart comes from it.
+  const emailMode = () => app.policy.enabled && app.config.policy.email_registration;
+  const flows = () =>
+    emailMode()
+      ? [app.config.registration_requires_token ? ["m.login.email.identity", "m.login.registration_token"] : ["m.login.email.identity"]]
+      : app.config.registration_requires_token
+        ? [["m.login.registration_token"]]
+        : [["m.login.dummy"]];
 
   http.post("/_matrix/client/v3/register", async (req) => {
     const kind = (req.query as Record<string, string>).kind ?? "user";
@@ -27,7 +34,7 @@ export function registerRegisterRoutes(http: FastifyInstance, app: App): void {
     if (!app.config.enable_registration) throw forbidden("Registration is disabled");
     const body = optionalBody(registerBody, req.body);
     // Name problems are reported before any auth stage, so clients can ask for another name early.
-    if (body.username !== undefined && !(await app.accounts.isAvailable(body.username.toLowerCase()))) {
+    if (!emailMode() && body.username !== undefined && !(await app.accounts.isAvailable(body.username.toLowerCase()))) {
       throw new MatrixError(400, "M_USER_IN_USE", "User ID already taken");
     }
     if (body.auth === undefined) limit(req.ip);
@@ -39,8 +46,12 @@ export function registerRegisterRoutes(http: FastifyInstance, app: App): void {
     if (typeof tokenUsed === "string" && !(await app.registrationTokens.consume(tokenUsed))) {
       throw forbidden("Registration token is no longer valid");
     }
-    const localpart = body.username?.toLowerCase() ?? (await app.accounts.generateLocalpart());
-    const userId = await app.accounts.createUser(localpart, body.password);
+    const proven = results["m.login.email.identity"] as { email: string; external: boolean } | undefined;
+    const identity = proven ? app.policy.identityFor(proven.email) : undefined;
+    const localpart = proven ? (identity!.localpart ?? (await app.accounts.generateLocalpart())) : (body.username?.toLowerCase() ?? (await app.accounts.generateLocalpart()));
+    const userId = await app.accounts.createUser(localpart, body.password, { displayname: identity?.displayname });
+    if (proven) await app.policy.registered(userId, proven.email, proven.external);
+    await app.accountValidity.start(userId);
     req.log.info({ user_id: userId }, "registered");
     if (body.inhibit_login) return { user_id: userId };
     return app.accounts.startSession(userId, {

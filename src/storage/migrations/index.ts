@@ -8,6 +8,7 @@ import * as m0005 from "./0005_receipts.js";
 import * as m0008 from "./0008_push.js";
 import * as m0011 from "./0011_login_security.js";
 import * as m0006 from "./0006_media.js";
+import * as m0013 from "./0013_policy.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,4 +22,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0008_push": m0008,
   "0011_login_security": m0011,
   "0006_media": m0006,
+  "0013_policy": m0013,
 };
