@@ -37,7 +37,7 @@ test("the mailed link validates the address too", async () => {
   assert.equal(res.status, 200);
   assert.match(await res.text(), /validated/i);
   const r = await call(s.url, "POST", "/_matrix/client/v3/register", {
-    body: { password: "pw-link-user-1", auth: { type: "m.login.email.identity", threepid_creds: { sid, client_secret: "link-secret" } } },
+    body: { password: "correct-horse-pw-link-user-1", auth: { type: "m.login.email.identity", threepid_creds: { sid, client_secret: "link-secret" } } },
   });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.user_id, "@link.user-interieur.gouv.fr:rempart.test");
@@ -61,7 +61,7 @@ test("a wrong code fails, five wrong codes burn the session, an unvalidated sess
   const wrong = code === "000000" ? "111111" : "000000";
   // Registering before validation: the stage is not complete.
   const early = await call(s.url, "POST", "/_matrix/client/v3/register", {
-    body: { password: "pw-guess-user-1", auth: { type: "m.login.email.identity", threepid_creds: { sid, client_secret: "guess-secret" } } },
+    body: { password: "correct-horse-pw-guess-user-1", auth: { type: "m.login.email.identity", threepid_creds: { sid, client_secret: "guess-secret" } } },
   });
   assert.equal(early.status, 401);
   assert.equal(early.body.errcode, "M_UNAUTHORIZED");
@@ -88,7 +88,7 @@ test("the same send_attempt does not mail again", async () => {
 });
 
 test("registration without a proven email is not offered", async () => {
-  const r = await call(s.url, "POST", "/_matrix/client/v3/register", { body: { username: "nomail", password: "pw-nomail-12", auth: { type: "m.login.dummy" } } });
+  const r = await call(s.url, "POST", "/_matrix/client/v3/register", { body: { username: "nomail", password: "correct-horse-pw-nomail-12", auth: { type: "m.login.dummy" } } });
   assert.equal(r.status, 401);
   assert.equal(r.body.errcode, "M_UNRECOGNIZED");
   assert.deepEqual(r.body.flows, [{ stages: ["m.login.email.identity"] }]);
