@@ -25,6 +25,13 @@ import { usersRepo } from "./storage/users.js";
 import { Typing } from "./sync/typing.js";
 import { Receipts } from "./sync/receipts.js";
 import { SyncService } from "./sync/sync.js";
+import { AuditTrail } from "./security/audit/chain.js";
+import { Meters } from "./security/meters.js";
+import { Containment } from "./security/containment.js";
+import { SecurityAlerts } from "./security/alerts.js";
+import { ReadGate } from "./security/read-gate.js";
+import { SteppedUpSessions } from "./security/step-up.js";
+import { AuditExporter } from "./security/audit/export-ocsf.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -50,6 +57,12 @@ export interface App {
   typing: Typing;
   receipts: Receipts;
   sync: SyncService;
+  audit: AuditTrail;
+  alerts: SecurityAlerts;
+  containment: Containment;
+  steppedUp: SteppedUpSessions;
+  readGate: ReadGate;
+  auditExporter: AuditExporter;
   close(): Promise<void>;
 }
 
@@ -78,6 +91,34 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     sync.accountDataWritten(streamId);
     notifier.publishToUsers("account_data", [userId]);
   });
+  const rg = config.read_gate;
+  const audit = await AuditTrail.open(
+    storage,
+    key,
+    now,
+    { flushIntervalMs: rg.audit.flush_interval_ms, flushBatch: rg.audit.flush_batch, checkpointIntervalMs: rg.audit.checkpoint_interval_ms, serverName: config.server_name },
+    log,
+  );
+  const alerts = new SecurityAlerts(storage, rg.alert_webhook, now, log);
+  const steppedUp = await SteppedUpSessions.open(storage, sessions, now);
+  const meters = new Meters(rg.window_ms);
+  const containment = new Containment(
+    rg,
+    meters,
+    {
+      // Until the login-security lock (401 M_USER_LOCKED everywhere) is merged: end every session.
+      lockAccount: async (userId) => sessions.revokeAll(userId),
+      softLogout: (who) => steppedUp.softLogout(who),
+    },
+    alerts,
+    audit,
+    storage,
+    now,
+    log,
+  );
+  const readGate = new ReadGate(rg, audit, meters, containment, storage, now, log);
+  const auditExporter = new AuditExporter(storage, config.server_name, rg.audit, log);
+  auditExporter.start();
   const app: App = {
     config,
     storage,
@@ -102,7 +143,18 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     typing,
     receipts,
     sync,
-    close: () => storage.close(),
+    audit,
+    alerts,
+    containment,
+    steppedUp,
+    readGate,
+    auditExporter,
+    close: async () => {
+      await audit.close();
+      await auditExporter.stop();
+      await alerts.settle();
+      await storage.close();
+    },
   };
   registerUiaStages(app);
   return app;

@@ -25,6 +25,7 @@ import { registerSearchRoutes } from "./client/search.js";
 import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
+import { registerReadGateHooks } from "./gate.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -104,6 +105,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     return reply.code(err.status).headers(err.headers).send(err.body());
   });
 
+  // The read gate's hooks (before the routes): gated routes must pass it; security decisions audited.
+  registerReadGateHooks(http, app);
   registerVersionRoutes(http, app);
   registerRegisterRoutes(http, app);
   registerLoginRoutes(http, app);

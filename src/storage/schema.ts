@@ -98,6 +98,12 @@ export interface Database {
   event_search: EventSearchTable;
   forgotten_rooms: ForgottenRoomsTable;
   receipts: ReceiptsTable;
+  audit_log: AuditLogTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_export_cursors: AuditExportCursorsTable;
+  security_alerts: SecurityAlertsTable;
+  read_baselines: ReadBaselinesTable;
+  stepped_up_tokens: SteppedUpTokensTable;
 }
 
 export interface RoomsTable {
@@ -188,4 +194,48 @@ export interface ReceiptsTable {
   event_stream_ordering: number;
   ts: number;
   stream_id: number;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  ts: number;
+  kind: string;
+  /** Canonical JSON of the record's fields (docs/read-gate.md). */
+  data: string;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  seq: number;
+  ts: number;
+  hash: string;
+  key_id: string;
+  signature: string;
+}
+
+export interface AuditExportCursorsTable {
+  sink: string;
+  seq: number;
+}
+
+export interface SecurityAlertsTable {
+  id: Generated<number>;
+  ts: number;
+  user_id: string;
+  kind: string;
+  detail: string;
+  delivered: number;
+}
+
+export interface ReadBaselinesTable {
+  user_id: string;
+  metric: string;
+  peak: number;
+  updated_ts: number;
+}
+
+export interface SteppedUpTokensTable {
+  token_hash: string;
+  user_id: string;
+  ts: number;
 }
