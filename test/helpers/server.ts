@@ -30,7 +30,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting">> & {
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting" | "read_gate">> & {
+  /** Read gate settings (thresholds, allowlist…), merged over the defaults by the schema. */
+  read_gate?: DeepPartial<Config["read_gate"]>;
+  /** The server's clock (createApp's `now`), to replay weeks in a test. */
+  now?: () => number;
   password_hashing?: Partial<Config["password_hashing"]>;
   rate_limiting?: Partial<Config["rate_limiting"]>;
   /** The server's logger (e.g. `createLogger("debug", stream)` to capture what it logs). */
@@ -60,7 +66,7 @@ async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () 
 let counter = 0;
 
 export async function startTestServer(allOverrides: Overrides = {}): Promise<TestServer> {
-  const { log, ...overrides } = allOverrides;
+  const { log, now, ...overrides } = allOverrides;
   const dataDir = mkdtempSync(join(tmpdir(), "rempart-test-"));
   const pgUrl = process.env.REMPART_TEST_DATABASE_URL;
   const pgDb = pgUrl ? await freshPostgres(pgUrl) : undefined;
@@ -76,7 +82,7 @@ export async function startTestServer(allOverrides: Overrides = {}): Promise<Tes
     password_hashing: { memory_kib: 1024, time_cost: 1, parallelism: 1, ...overrides.password_hashing },
     rate_limiting: { enabled: false, ...overrides.rate_limiting },
   });
-  const app = await createApp(config, log ?? createLogger(config.log_level));
+  const app = await createApp(config, log ?? createLogger(config.log_level), { now });
   const http = await buildServer(app);
   await http.listen({ host: "127.0.0.1", port: 0 });
   const addr = http.server.address();

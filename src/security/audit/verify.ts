@@ -45,6 +45,7 @@ export async function verifyTrail(storage: Storage, publicKey: KeyObject, server
     return { ok: true, records: 0, checkpoints: cps.length };
   }
   let count = 0;
+  let lastCheckpoint = prevSeq;
   for (;;) {
     const rows = await repo.page(prevSeq, PAGE);
     if (rows.length === 0) break;
@@ -52,7 +53,12 @@ export async function verifyTrail(storage: Storage, publicKey: KeyObject, server
       if (r.seq !== prevSeq + 1) return fail(prevSeq + 1, `record ${prevSeq + 1} is missing (deleted)`, count);
       if (recordHash(prevHash, r.seq, r.ts, r.kind, r.data) !== r.hash) return fail(r.seq, `record ${r.seq} does not match its hash (edited, inserted or reordered)`, count);
       const cp = bySeq.get(r.seq);
-      if (cp && cp.hash !== r.hash) return fail(r.seq, `record ${r.seq} disagrees with the signed checkpoint at seq ${r.seq} (history rewritten)`, count);
+      if (cp && cp.hash !== r.hash) {
+        // Records were rewritten and rehashed: the signature pins the damage between two checkpoints.
+        const after = lastCheckpoint + 1;
+        return fail(after, `records ${after}..${r.seq} were rewritten: the chain disagrees with the signed checkpoint at seq ${r.seq}`, count);
+      }
+      if (cp) lastCheckpoint = cp.seq;
       prevSeq = r.seq;
       prevHash = r.hash;
       count++;
