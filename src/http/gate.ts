@@ -93,6 +93,7 @@ export function registerReadGateHooks(http: FastifyInstance, app: App): void {
       reply.code(500);
       return JSON.stringify({ errcode: "M_UNKNOWN", error: "Internal server error" });
     }
+    if ((status === 403 || status === 404) && routeClass(req.method, url) === "gated" && !passed.has(req)) await recordDenied(app, req, url, status);
     const sec = SECURITY_ROUTES.get(`${req.method} ${url}`);
     if (sec || isAdminPath(url)) await recordSecurity(app, req, status, payload, sec);
     return payload;
@@ -132,4 +133,20 @@ async function recordSecurity(app: App, req: FastifyRequest, status: number, pay
   if (sec?.e === "delete_device") rec.target = (req.params as { deviceId?: string }).deviceId;
   if (!sec) rec.m = req.method;
   app.audit.append(sec?.kind ?? "admin", rec);
+}
+
+/** A read refused by access control (403, or 404 for what the reader may not know exists): probing
+ * private rooms is itself a sign of a taken-over account. */
+async function recordDenied(app: App, req: FastifyRequest, url: string, status: number): Promise<void> {
+  let who: Requester;
+  try {
+    const token = extractAccessToken(req, app.config.allow_access_token_in_query);
+    if (token === undefined) return;
+    who = await app.sessions.authenticate(token);
+  } catch {
+    return;
+  }
+  const params = req.params as { roomId?: string; eventId?: string };
+  const endpoint = url.split("/").filter((p) => p && !p.startsWith(":")).pop() ?? url;
+  await app.readGate.denied({ who, ip: req.ip, userAgent: req.headers["user-agent"], endpoint }, { roomId: params.roomId, eventId: params.eventId, status });
 }

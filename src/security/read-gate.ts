@@ -142,6 +142,15 @@ export class ReadGate {
     if (refusal) throw refusal;
   }
 
+  /** A read refused by access control, recorded with decision "denied". */
+  async denied(r: ReadRequest, what: { roomId?: string; eventId?: string; status: number }): Promise<void> {
+    if (!this.cfg.enabled) return;
+    const rec: Record<string, unknown> = { s: this.session(r), e: r.endpoint, x: "denied", c: what.status };
+    if (what.roomId !== undefined) rec.r = what.roomId.slice(0, 255);
+    if (what.eventId !== undefined) rec.i = what.eventId.slice(0, 255);
+    this.audit.append("read", rec);
+  }
+
   /** A join happened: the reader's join time in that room changed. */
   joined(roomId: string, userId: string): void {
     this.joinCache.delete(`${roomId}|${userId}`);
