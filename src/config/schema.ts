@@ -139,6 +139,7 @@ export const configSchema = z.object({
         })
         .prefault({})
         .describe("Throttle thresholds per account, device and IP; step-up and lock apply at multiples of them."),
+      ip_threshold_factor: z.number().min(1).default(10).describe("Per-IP thresholds are the thresholds above times this (offices and NAT put many people behind one address); an IP alone is only ever throttled."),
       step_up_factor: z.number().min(1).default(2).describe("At this multiple of a threshold the session is soft-logged-out (step-up re-authentication)."),
       lock_factor: z.number().min(1).default(4).describe("At this multiple of a threshold the account is locked and admins are alerted."),
       baseline_factor: z.number().min(0).default(1.5).describe("A user's learned baseline (their highest past window) times this raises their thresholds; 0 turns baselines off."),

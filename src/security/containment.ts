@@ -68,7 +68,7 @@ export class Containment {
     for (const scope of ["user", "device", "ip"] as const) {
       const values = this.meters.values(keys[scope], now);
       for (const metric of METRICS) {
-        const limit = this.limit(metric, base);
+        const limit = scope === "ip" ? this.cfg.thresholds[metric] * this.cfg.ip_threshold_factor : this.limit(metric, base);
         const ratio = values[metric] / limit;
         if (ratio <= 1) continue;
         // Many people share an IP (offices, NAT): an IP alone is throttled, never logged out or locked.
