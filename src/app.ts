@@ -47,6 +47,13 @@ import { SmtpMailer } from "./policy/email/mailer.js";
 import { EmailValidation } from "./policy/email/validation.js";
 import { AccountValidity } from "./policy/account-validity.js";
 import { UserDirectory } from "./policy/user-directory.js";
+import { AuditTrail } from "./security/audit/chain.js";
+import { Meters } from "./security/meters.js";
+import { Containment } from "./security/containment.js";
+import { SecurityAlerts } from "./security/alerts.js";
+import { ReadGate } from "./security/read-gate.js";
+import { SteppedUpSessions } from "./security/step-up.js";
+import { AuditExporter } from "./security/audit/export-ocsf.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -90,6 +97,12 @@ export interface App {
   policy: Policy;
   accountValidity: AccountValidity;
   userDirectory: UserDirectory;
+  audit: AuditTrail;
+  alerts: SecurityAlerts;
+  containment: Containment;
+  steppedUp: SteppedUpSessions;
+  readGate: ReadGate;
+  auditExporter: AuditExporter;
   close(): Promise<void>;
 }
 
@@ -136,7 +149,35 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     log,
   );
   const securityEvents = new SecurityEvents(now);
+  const locks = new AccountLocks(storage, sessions, securityEvents, now);
   const { media, mediaAdmin } = createMediaServices(config, storage, now, log);
+  const rg = config.read_gate;
+  const audit = await AuditTrail.open(
+    storage,
+    key,
+    now,
+    { flushIntervalMs: rg.audit.flush_interval_ms, flushBatch: rg.audit.flush_batch, checkpointIntervalMs: rg.audit.checkpoint_interval_ms, serverName: config.server_name },
+    log,
+  );
+  const alerts = new SecurityAlerts(storage, rg.alert_webhook, now, log);
+  const steppedUp = await SteppedUpSessions.open(storage, sessions, now);
+  const meters = new Meters(rg.window_ms);
+  const containment = new Containment(
+    rg,
+    meters,
+    {
+      lockAccount: (userId, reason) => locks.lock(userId, reason, "read-gate"),
+      softLogout: (who) => steppedUp.softLogout(who),
+    },
+    alerts,
+    audit,
+    storage,
+    now,
+    log,
+  );
+  const readGate = new ReadGate(rg, audit, meters, containment, storage, now, log);
+  const auditExporter = new AuditExporter(storage, config.server_name, rg.audit, log);
+  auditExporter.start();
   const app: App = {
     config,
     storage,
@@ -171,17 +212,26 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     pushers,
     pushSender,
     securityEvents,
-    locks: new AccountLocks(storage, sessions, securityEvents, now),
+    locks,
     passwordPolicy: new PasswordPolicy(config.login_security, config.server_name),
     mfa: new Mfa(storage, config, securityEvents, now),
     media,
     mediaAdmin,
+    ...wirePolicy(config, storage, log, now, roomWriter, membership, accounts),
+    audit,
+    alerts,
+    containment,
+    steppedUp,
+    readGate,
+    auditExporter,
     close: async () => {
       await pushSender.close();
       await media.idle();
+      await audit.close();
+      await auditExporter.stop();
+      await alerts.settle();
       await storage.close();
     },
-    ...wirePolicy(config, storage, log, now, roomWriter, membership, accounts),
   };
   registerUiaStages(app);
   if (app.policy.enabled) {

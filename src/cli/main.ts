@@ -5,6 +5,7 @@ import { configurationReference, sampleConfig } from "../config/reference.js";
 import { parseArgs, optString, type Args } from "./args.js";
 import { startServer } from "./start.js";
 import { registerUser } from "./register-user.js";
+import { auditCommand } from "./audit.js";
 
 const USAGE = `usage: rempart <command> [options]
 
@@ -15,6 +16,8 @@ commands:
   register-user <localpart> [--password P] [--admin] [--config FILE]
                                      create an account (prompts for the password when omitted)
   config-reference [--output FILE]   write the configuration reference (docs/configuration.md)
+  audit verify [--config FILE]       check the audit trail: exit 0 intact, 1 tampered (names the first bad record)
+  audit prune [--config FILE]        prune audit records past the retention period, up to a signed checkpoint
 `;
 
 export async function main(argv: string[]): Promise<number | void> {
@@ -30,6 +33,8 @@ export async function main(argv: string[]): Promise<number | void> {
         return writeOut(args, configurationReference(), true);
       case "register-user":
         return await registerUser(loadConfigFrom(args), args);
+      case "audit":
+        return await auditCommand(loadConfigFrom(args), args);
       case undefined:
       case "help":
       case "--help":

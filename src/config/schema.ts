@@ -222,6 +222,46 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe("The government directory model (docs/government-model.md)."),
+  read_gate: z
+    .object({
+      enabled: z.boolean().default(true).describe("Meter reads and apply containment. The audit trail of reads is kept only when enabled (security decisions are always recorded)."),
+      allowlist: z.array(z.string()).default([]).describe("User ids (bots, archivers) whose reads are recorded but never metered or contained."),
+      window_ms: durationMs.default(60 * 60 * 1000).describe("Sliding window over which every meter counts."),
+      history_days: z.number().int().positive().default(90).describe("Events older than this many days count as history, as do events older than the reader's join."),
+      initial_sync_free_events: z.number().int().nonnegative().default(50).describe("Per room, the newest events of an initial sync that never count as history (a new device's first sync)."),
+      thresholds: z
+        .object({
+          rooms_joined: z.number().int().positive().default(30).describe("Rooms joined per window."),
+          rooms_read: z.number().int().positive().default(150).describe("Distinct rooms read (outside /sync) per window."),
+          history_events: z.number().int().positive().default(5000).describe("History events read per window."),
+          media_files: z.number().int().positive().default(500).describe("Media files downloaded per window."),
+          media_bytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024).describe("Media bytes downloaded per window."),
+          directory_queries: z.number().int().positive().default(200).describe("Room and user directory queries (directory searches, alias resolutions, other users' profiles) per window."),
+          member_lists: z.number().int().positive().default(100).describe("Member lists fetched per window."),
+        })
+        .prefault({})
+        .describe("Throttle thresholds per account, device and IP; step-up and lock apply at multiples of them."),
+      ip_threshold_factor: z.number().min(1).default(10).describe("Per-IP thresholds are the thresholds above times this (offices and NAT put many people behind one address); an IP alone is only ever throttled."),
+      step_up_factor: z.number().min(1).default(2).describe("At this multiple of a threshold the session is soft-logged-out (step-up re-authentication)."),
+      lock_factor: z.number().min(1).default(4).describe("At this multiple of a threshold the account is locked and admins are alerted."),
+      baseline_factor: z.number().min(0).default(1.5).describe("A user's learned baseline (their highest past window) times this raises their thresholds; 0 turns baselines off."),
+      alert_webhook: z.url().optional().describe("URL that receives security alerts as JSON POSTs (containment steps, locks)."),
+      audit: z
+        .object({
+          flush_interval_ms: z.number().int().positive().default(5).describe("Audit records are appended in batches at most this often."),
+          flush_batch: z.number().int().positive().default(500).describe("A batch is written at once when it reaches this many records."),
+          checkpoint_interval_ms: z.number().int().positive().default(60_000).describe("A signed checkpoint of the chain is written at least this often while there is activity."),
+          retention_days: z.number().int().positive().default(396).describe("Audit records older than this (default ~13 months) are pruned up to a checkpoint, which stays as the anchor."),
+          export_file: z.string().optional().describe("Append the trail as OCSF JSON lines to this file."),
+          export_url: z.url().optional().describe("POST the trail as batches of OCSF JSON to this URL (an SIEM collector)."),
+          export_batch: z.number().int().positive().default(500).describe("Records per exported batch."),
+          export_interval_ms: z.number().int().positive().default(5_000).describe("How often new records are exported (failed POSTs are retried on the next round)."),
+        })
+        .prefault({})
+        .describe("The tamper-evident audit trail (docs/read-gate.md)."),
+    })
+    .prefault({})
+    .describe("The read gate: metering, containment and the audit trail of every read (docs/read-gate.md)."),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -33,6 +33,7 @@ import { registerNotificationRoutes } from "./client/notifications.js";
 import { registerLockAdminRoutes } from "./admin/lock.js";
 import { registerPolicyRoutes } from "./client/policy.js";
 import { registerAccountValidityAdminRoutes } from "./admin/account-validity.js";
+import { registerReadGateHooks } from "./gate.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -112,6 +113,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     return reply.code(err.status).headers(err.headers).send(err.body());
   });
 
+  // The read gate's hooks (before the routes): gated routes must pass it; security decisions audited.
+  registerReadGateHooks(http, app);
   registerVersionRoutes(http, app);
   registerRegisterRoutes(http, app);
   registerLoginRoutes(http, app);

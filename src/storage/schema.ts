@@ -119,6 +119,12 @@ export interface Database {
   email_validations: EmailValidationsTable;
   email_invites: EmailInvitesTable;
   account_validity: AccountValidityTable;
+  audit_log: AuditLogTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_export_cursors: AuditExportCursorsTable;
+  security_alerts: SecurityAlertsTable;
+  read_baselines: ReadBaselinesTable;
+  stepped_up_tokens: SteppedUpTokensTable;
 }
 
 export interface RoomsTable {
@@ -397,4 +403,47 @@ export interface AccountValidityTable {
   expiration_ts: number;
   email_sent_ts: number | null;
   renewal_token_hash: string | null;
+}
+export interface AuditLogTable {
+  seq: number;
+  ts: number;
+  kind: string;
+  /** Canonical JSON of the record's fields (docs/read-gate.md). */
+  data: string;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  seq: number;
+  ts: number;
+  hash: string;
+  key_id: string;
+  signature: string;
+}
+
+export interface AuditExportCursorsTable {
+  sink: string;
+  seq: number;
+}
+
+export interface SecurityAlertsTable {
+  id: Generated<number>;
+  ts: number;
+  user_id: string;
+  kind: string;
+  detail: string;
+  delivered: number;
+}
+
+export interface ReadBaselinesTable {
+  user_id: string;
+  metric: string;
+  peak: number;
+  updated_ts: number;
+}
+
+export interface SteppedUpTokensTable {
+  token_hash: string;
+  user_id: string;
+  ts: number;
 }

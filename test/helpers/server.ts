@@ -30,13 +30,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting">> & {
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting" | "read_gate">> & {
+  /** Read gate settings (thresholds, allowlist…), merged over the defaults by the schema. */
+  read_gate?: DeepPartial<Config["read_gate"]>;
+  /** The server's clock (createApp's `now`), to replay weeks in a test. */
+  now?: () => number;
   password_hashing?: Partial<Config["password_hashing"]>;
   rate_limiting?: Partial<Config["rate_limiting"]>;
   /** The server's logger (e.g. `createLogger("debug", stream)` to capture what it logs). */
   log?: Logger;
-  /** The server's clock (tests of expiry move it forward). */
-  now?: () => number;
 };
 
 /** A fresh PostgreSQL database for one test server; dropped on close. */

@@ -4,14 +4,17 @@ import { z } from "zod";
 import type { App } from "../../app.js";
 import { authenticate } from "../auth.js";
 import { parseBody } from "../body.js";
+import { gate } from "../gate.js";
 
 export function registerAliasRoutes(http: FastifyInstance, app: App): void {
   const v3 = "/_matrix/client/v3";
   type A = { Params: { roomAlias: string } };
 
   http.get<A>(`${v3}/directory/room/:roomAlias`, async (req) => {
-    await authenticate(app, req);
-    return app.rooms.resolveAlias(req.params.roomAlias);
+    const who = await authenticate(app, req);
+    const res = await app.rooms.resolveAlias(req.params.roomAlias);
+    await gate(app, req, who, "alias", { directory: { query: req.params.roomAlias, results: 1 } });
+    return res;
   });
 
   http.put<A>(`${v3}/directory/room/:roomAlias`, async (req) => {
@@ -30,6 +33,8 @@ export function registerAliasRoutes(http: FastifyInstance, app: App): void {
   http.get<{ Params: { roomId: string } }>(`${v3}/rooms/:roomId/aliases`, async (req) => {
     const who = await authenticate(app, req);
     await app.roomReader.viewFor(who, req.params.roomId);
-    return { aliases: await app.rooms.aliases(req.params.roomId) };
+    const aliases = await app.rooms.aliases(req.params.roomId);
+    await gate(app, req, who, "aliases", { rooms: [{ roomId: req.params.roomId, state: aliases.length }] });
+    return { aliases };
   });
 }

@@ -4,6 +4,9 @@ import { z } from "zod";
 import type { App } from "../../app.js";
 import { authenticate } from "../auth.js";
 import { optionalBody, parseBody } from "../body.js";
+import { gateJoin } from "../gate.js";
+import type { Requester } from "../../accounts/sessions.js";
+import type { FastifyRequest } from "fastify";
 
 const reasonBody = z.looseObject({ reason: z.string().max(1024).optional() });
 const targetBody = z.looseObject({ user_id: z.string().min(1), reason: z.string().max(1024).optional() });
@@ -12,12 +15,16 @@ export function registerMembershipRoutes(http: FastifyInstance, app: App): void 
   const v3 = "/_matrix/client/v3";
   type R = { Params: { roomId: string } };
 
-  const join = async (req: { body: unknown }, userId: string, roomIdOrAlias: string) => {
+  const join = async (req: FastifyRequest, who: Requester, roomIdOrAlias: string) => {
     const body = optionalBody(reasonBody, req.body);
-    return { room_id: await app.membership.join(userId, roomIdOrAlias, { reason: body.reason }) };
+    // Joins are metered (rooms_joined) before they happen: bulk joining is how bulk reading starts.
+    await gateJoin(app, req, who, roomIdOrAlias);
+    const roomId = await app.membership.join(who.userId, roomIdOrAlias, { reason: body.reason });
+    app.readGate.joined(roomId, who.userId);
+    return { room_id: roomId };
   };
-  http.post<{ Params: { roomIdOrAlias: string } }>(`${v3}/join/:roomIdOrAlias`, async (req) => join(req, (await authenticate(app, req)).userId, req.params.roomIdOrAlias));
-  http.post<R>(`${v3}/rooms/:roomId/join`, async (req) => join(req, (await authenticate(app, req)).userId, req.params.roomId));
+  http.post<{ Params: { roomIdOrAlias: string } }>(`${v3}/join/:roomIdOrAlias`, async (req) => join(req, await authenticate(app, req), req.params.roomIdOrAlias));
+  http.post<R>(`${v3}/rooms/:roomId/join`, async (req) => join(req, await authenticate(app, req), req.params.roomId));
 
   http.post<{ Params: { roomIdOrAlias: string } }>(`${v3}/knock/:roomIdOrAlias`, async (req) => {
     const who = await authenticate(app, req);

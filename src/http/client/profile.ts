@@ -7,6 +7,9 @@ import { parseBody, text } from "../body.js";
 import { authenticate, requireSelf } from "../auth.js";
 import { badJson, invalidParam } from "../errors.js";
 import { isValidUserId } from "../../matrix/identifiers.js";
+import { gate } from "../gate.js";
+import type { Requester } from "../../accounts/sessions.js";
+import type { FastifyRequest } from "fastify";
 
 type Field = "displayname" | "avatar_url";
 const FIELDS: Field[] = ["displayname", "avatar_url"];
@@ -16,17 +19,24 @@ function checkUserId(userId: string): void {
 }
 
 export function registerProfileRoutes(http: FastifyInstance, app: App): void {
+  // Another user's profile is a user-directory read (enumerating accounts); one's own is not metered.
+  const gateProfile = (req: FastifyRequest<{ Params: { userId: string } }>, who: Requester) =>
+    gate(app, req, who, "profile", req.params.userId === who.userId ? {} : { directory: { query: req.params.userId, results: 1 } });
+
   http.get<{ Params: { userId: string } }>("/_matrix/client/v3/profile/:userId", async (req) => {
-    await authenticate(app, req);
+    const who = await authenticate(app, req);
     checkUserId(req.params.userId);
-    return app.profiles.get(req.params.userId);
+    const profile = await app.profiles.get(req.params.userId);
+    await gateProfile(req, who);
+    return profile;
   });
 
   for (const field of FIELDS) {
     http.get<{ Params: { userId: string } }>(`/_matrix/client/v3/profile/:userId/${field}`, async (req) => {
-      await authenticate(app, req);
+      const who = await authenticate(app, req);
       checkUserId(req.params.userId);
       const profile = await app.profiles.get(req.params.userId);
+      await gateProfile(req, who);
       return profile[field] === undefined ? {} : { [field]: profile[field] };
     });
 

@@ -9,6 +9,8 @@ import { invalidParam } from "../errors.js";
 import { strParam, type Query } from "./params.js";
 import { GROUP_KEYS, RoomSearch, isSearchKey, type GroupKey, type RoomEventsCriteria, type SearchKey } from "../../rooms/search.js";
 import type { RoomEventFilter } from "../../rooms/event-filter.js";
+import type { ClientEvent } from "../../rooms/serialize.js";
+import { gate } from "../gate.js";
 
 const stringList = z.array(z.string().max(1024)).max(1000);
 const count = z.number().int();
@@ -90,8 +92,20 @@ export function registerSearchRoutes(http: FastifyInstance, app: App): void {
     const nextBatch = strParam(req.query as Query, "next_batch");
     const roomEvents = body.search_categories.room_events;
     // room_events is the only category the spec defines; others are ignored.
-    if (!roomEvents) return { search_categories: {} };
+    if (!roomEvents) {
+      await gate(app, req, who, "search", { rooms: [] });
+      return { search_categories: {} };
+    }
     const criteria = criteriaOf(roomEvents);
-    return { search_categories: { room_events: await search.roomEvents(who, criteria, nextBatch === "" ? undefined : nextBatch) } };
+    const res = await search.roomEvents(who, criteria, nextBatch === "" ? undefined : nextBatch);
+    // Every hit, its context and returned state leave through the gate, counted per room.
+    const byRoom = new Map<string, { events: ClientEvent[]; state: number }>();
+    const of = (roomId: string) => byRoom.get(roomId) ?? byRoom.set(roomId, { events: [], state: 0 }).get(roomId)!;
+    for (const r of res.results) {
+      of(r.result.room_id).events.push(r.result, ...(r.context?.events_before ?? []), ...(r.context?.events_after ?? []));
+    }
+    for (const [roomId, st] of Object.entries(res.state ?? {})) of(roomId).state += st.length;
+    await gate(app, req, who, "search", { rooms: [...byRoom].map(([roomId, v]) => ({ roomId, events: v.events, state: v.state || undefined })) });
+    return { search_categories: { room_events: res } };
   });
 }

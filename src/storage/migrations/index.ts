@@ -9,6 +9,7 @@ import * as m0008 from "./0008_push.js";
 import * as m0011 from "./0011_login_security.js";
 import * as m0006 from "./0006_media.js";
 import * as m0013 from "./0013_policy.js";
+import * as m0010 from "./0010_audit.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -23,4 +24,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0011_login_security": m0011,
   "0006_media": m0006,
   "0013_policy": m0013,
+  "0010_audit": m0010,
 };

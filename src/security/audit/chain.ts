@@ -1,0 +1,147 @@
+// The audit trail's hash chain and its batched, strictly ordered writer (docs/read-gate.md).
+//
+// Every record carries SHA-256(previous hash ‖ seq ‖ ts ‖ kind ‖ data), data being canonical JSON.
+// Sequence numbers and hashes are assigned in memory, synchronously, in the order append() is
+// called: the chain order is fixed before any I/O, and batches are written in one transaction each
+// so that reads never wait on the database. A crash loses at most the last unflushed batch
+// (flush_interval_ms of records); the chain stays valid because the next start continues from the
+// last stored record.
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import type { Storage } from "../../storage/database.js";
+import { auditRepo, type AuditRow } from "../../storage/audit.js";
+import { canonicalJson } from "../../matrix/canonical-json.js";
+import type { SigningKey } from "../../matrix/signing.js";
+import { signCheckpoint } from "./checkpoints.js";
+
+export type AuditKind = "session" | "read" | "auth" | "account" | "admin" | "containment";
+
+/** The hash of one record, chained to the previous record's hash ("" before the first record). */
+export function recordHash(prevHash: string, seq: number, ts: number, kind: string, data: string): string {
+  return createHash("sha256").update(`${prevHash}\n${seq}\n${ts}\n${kind}\n${data}`, "utf8").digest("base64url");
+}
+
+export interface AuditTrailOptions {
+  flushIntervalMs: number;
+  flushBatch: number;
+  checkpointIntervalMs: number;
+  serverName: string;
+}
+
+export class AuditTrail {
+  private readonly repo;
+  private pending: AuditRow[] = [];
+  private seq = 0;
+  private hash = "";
+  private flushedSeq = 0;
+  private flushedHash = "";
+  private lastCheckpointTs = 0;
+  private lastCheckpointSeq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private failures = 0;
+  private closed = false;
+
+  private constructor(
+    storage: Storage,
+    private readonly key: SigningKey,
+    private readonly now: () => number,
+    private readonly opts: AuditTrailOptions,
+    private readonly log: Logger,
+  ) {
+    this.repo = auditRepo(storage.db);
+  }
+
+  static async open(storage: Storage, key: SigningKey, now: () => number, opts: AuditTrailOptions, log: Logger): Promise<AuditTrail> {
+    const t = new AuditTrail(storage, key, now, opts, log);
+    const last = await t.repo.last();
+    const cps = await t.repo.checkpoints();
+    const lastCp = cps[cps.length - 1];
+    if (last) {
+      t.seq = t.flushedSeq = last.seq;
+      t.hash = t.flushedHash = last.hash;
+    } else if (lastCp) {
+      // Everything was pruned up to the anchor checkpoint: continue the chain from it.
+      t.seq = t.flushedSeq = lastCp.seq;
+      t.hash = t.flushedHash = lastCp.hash;
+    }
+    if (lastCp) {
+      t.lastCheckpointTs = lastCp.ts;
+      t.lastCheckpointSeq = lastCp.seq;
+    }
+    return t;
+  }
+
+  /** Appends one record; returns its sequence number. Never blocks on I/O, never drops a record. */
+  append(kind: AuditKind, data: Record<string, unknown>, ts = this.now()): number {
+    if (this.closed) throw new Error("audit trail is closed");
+    const json = canonicalJson(data);
+    const seq = ++this.seq;
+    this.hash = recordHash(this.hash, seq, ts, kind, json);
+    this.pending.push({ seq, ts, kind, data: json, hash: this.hash });
+    if (this.pending.length >= this.opts.flushBatch) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.opts.flushIntervalMs);
+      this.timer.unref();
+    }
+    return seq;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Writes everything appended so far (and a checkpoint when one is due). */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    // One flush at a time, in order: batches reach the database in chain order.
+    while (this.flushing) await this.flushing;
+    if (this.pending.length === 0) return this.maybeCheckpoint(false);
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = (async () => {
+      try {
+        await this.repo.append(batch);
+        const last = batch[batch.length - 1]!;
+        this.flushedSeq = last.seq;
+        this.flushedHash = last.hash;
+        this.failures = 0;
+      } catch (e) {
+        // Keep the batch, in front of what came since, and try again later: never drop a record.
+        this.pending = batch.concat(this.pending);
+        this.failures++;
+        this.log.error({ err: { message: (e as Error).message }, records: batch.length }, "audit trail write failed; will retry");
+        if (!this.closed && !this.timer) {
+          this.timer = setTimeout(() => void this.flush(), Math.min(1000, this.opts.flushIntervalMs * 2 ** this.failures));
+          this.timer.unref();
+        }
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    await this.flushing;
+    await this.maybeCheckpoint(false);
+  }
+
+  /** A signed checkpoint of the last stored record, at most every checkpoint_interval_ms of activity. */
+  async maybeCheckpoint(force: boolean): Promise<void> {
+    if (this.flushedSeq === 0 || this.flushedSeq === this.lastCheckpointSeq) return;
+    const ts = this.now();
+    if (!force && ts - this.lastCheckpointTs < this.opts.checkpointIntervalMs) return;
+    const seq = this.flushedSeq;
+    const hash = this.flushedHash;
+    this.lastCheckpointTs = ts;
+    this.lastCheckpointSeq = seq;
+    await this.repo.insertCheckpoint(signCheckpoint(this.key, this.opts.serverName, { seq, ts, hash }));
+  }
+
+  /** Flushes, writes a final checkpoint, and refuses further records. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.maybeCheckpoint(true);
+    this.closed = true;
+  }
+}
