@@ -25,6 +25,12 @@ import { usersRepo } from "./storage/users.js";
 import { Typing } from "./sync/typing.js";
 import { Receipts } from "./sync/receipts.js";
 import { SyncService } from "./sync/sync.js";
+import { AdminActions } from "./admin/actions.js";
+import { AdminUsers } from "./admin/users.js";
+import { AdminRooms } from "./admin/rooms.js";
+import { AdminReports } from "./admin/reports.js";
+import { ServerNotices } from "./admin/server-notices.js";
+import { refuseJoinsToBlockedRooms } from "./admin/blocked-rooms.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -50,6 +56,12 @@ export interface App {
   typing: Typing;
   receipts: Receipts;
   sync: SyncService;
+  /** Seam for the audit trail: every admin API action is recorded here. */
+  adminActions: AdminActions;
+  adminUsers: AdminUsers;
+  adminRooms: AdminRooms;
+  adminReports: AdminReports;
+  serverNotices: ServerNotices;
   close(): Promise<void>;
 }
 
@@ -102,8 +114,17 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     typing,
     receipts,
     sync,
+    adminActions: new AdminActions(log, now),
+    adminUsers: undefined as unknown as AdminUsers,
+    adminRooms: undefined as unknown as AdminRooms,
+    adminReports: new AdminReports(storage),
+    serverNotices: undefined as unknown as ServerNotices,
     close: () => storage.close(),
   };
   registerUiaStages(app);
+  app.adminUsers = new AdminUsers(storage, config.server_name, accounts, sessions, app.devices, passwords, profiles, membership, log, now);
+  app.adminRooms = new AdminRooms(storage, config.server_name, roomWriter, membership, app.rooms, log, now);
+  app.serverNotices = new ServerNotices(storage, config, accounts, accountData, roomWriter, membership, app.rooms, now);
+  roomWriter.addPersistHook(refuseJoinsToBlockedRooms);
   return app;
 }

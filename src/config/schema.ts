@@ -120,6 +120,15 @@ export const configSchema = z.object({
     .enum(["10", "11", "12"])
     .default("10")
     .describe("Room version of new rooms when the client does not ask for one."),
+  server_notices: z
+    .object({
+      localpart: z.string().regex(/^[a-z0-9._=\-/+]+$/, "expected a user localpart").default("server").describe("Localpart of the user that sends server notices (created on first use)."),
+      display_name: z.string().default("Server Notices").describe("Display name of the server notices user."),
+      room_name: z.string().default("Server Notices").describe("Name of the notices room created for each user."),
+      auto_join: z.boolean().default(false).describe("Join the user to their notices room (default: invite them, as Synapse does)."),
+    })
+    .prefault({})
+    .describe("Server notices sent by admins (POST /_synapse/admin/v1/send_server_notice)."),
 });
 
 export type Config = z.infer<typeof configSchema>;

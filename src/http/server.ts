@@ -25,6 +25,11 @@ import { registerSearchRoutes } from "./client/search.js";
 import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
+import { registerUserAdminRoutes } from "./admin/users.js";
+import { registerRoomAdminRoutes } from "./admin/rooms.js";
+import { registerReportAdminRoutes } from "./admin/reports.js";
+import { registerServerNoticeAdminRoutes } from "./admin/server-notices.js";
+import { registerVersionAdminRoutes } from "./admin/version.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -121,5 +126,10 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerRelationRoutes(http, app);
   registerSyncRoutes(http, app);
   registerEphemeralRoutes(http, app);
+  registerUserAdminRoutes(http, app);
+  registerRoomAdminRoutes(http, app);
+  registerReportAdminRoutes(http, app);
+  registerServerNoticeAdminRoutes(http, app);
+  registerVersionAdminRoutes(http, app);
   return http;
 }

@@ -98,6 +98,9 @@ export interface Database {
   event_search: EventSearchTable;
   forgotten_rooms: ForgottenRoomsTable;
   receipts: ReceiptsTable;
+  blocked_rooms: BlockedRoomsTable;
+  server_notice_rooms: ServerNoticeRoomsTable;
+  erased_users: ErasedUsersTable;
 }
 
 export interface RoomsTable {
@@ -188,4 +191,25 @@ export interface ReceiptsTable {
   event_stream_ordering: number;
   ts: number;
   stream_id: number;
+}
+
+/** Rooms blocked by an admin: nobody may join them (admin API "Block Room"). */
+export interface BlockedRoomsTable {
+  room_id: string;
+  /** The admin who blocked it. */
+  user_id: string;
+  blocked_ts: number;
+}
+
+/** The server notices room of each user (admin API "Server Notices"). */
+export interface ServerNoticeRoomsTable {
+  user_id: string;
+  room_id: string;
+  created_ts: number;
+}
+
+/** Users deactivated with erase: true (admin API "Query User Account": `erased`). */
+export interface ErasedUsersTable {
+  user_id: string;
+  erased_ts: number;
 }
