@@ -115,6 +115,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     receipts,
     sync,
     adminActions: new AdminActions(log, now),
+    // The admin services need app.devices and app.rooms, built in this literal: set just below.
     adminUsers: undefined as unknown as AdminUsers,
     adminRooms: undefined as unknown as AdminRooms,
     adminReports: new AdminReports(storage),

@@ -252,10 +252,15 @@ export class AdminRooms {
     }
 
     if (opts.purge ?? true) {
-      if (result.failed_to_kick_users.length > 0 && !opts.force_purge) {
-        throw new MatrixError(400, "M_UNKNOWN", `Users are still joined to this room: ${result.failed_to_kick_users.join(", ")}`);
-      }
-      await this.writer.exclusive(roomId, () => this.repo.purgeRoom(roomId, this.storage.dialect));
+      await this.writer.exclusive(roomId, async () => {
+        // Checked under the room's write lock: nobody can join between this check and the purge
+        // (a block stops new joins for good; without one, a join during the kicks is caught here).
+        const still = (await this.events.members(roomId, ["join"])).map((m) => m.user_id).filter(local);
+        if (still.length > 0 && !opts.force_purge) {
+          throw new MatrixError(400, "M_UNKNOWN", `Local users are still joined to this room (${still.join(", ")}): not purged; retry, or use force_purge`);
+        }
+        await this.repo.purgeRoom(roomId, this.storage.dialect);
+      });
     }
     return result;
   }

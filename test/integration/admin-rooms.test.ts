@@ -196,3 +196,22 @@ test("delete (v2): background deletion with a status by id and by room", async (
   assertError(await as("GET", `${V2}/rooms/!other:rempart.test/delete_status`), 404, "M_NOT_FOUND");
   assertError(await as("DELETE", `${V2}/rooms/!unknown:rempart.test`, {}), 404, "M_NOT_FOUND");
 });
+
+test("delete: a member who cannot be removed stops the purge unless force_purge", async () => {
+  const [a, stuck] = [await s.user(), await s.user()];
+  const roomId = await room(a, {}, [stuck]);
+  // Simulates a leave the writer refuses (e.g. a storage failure for that one user).
+  s.app.roomWriter.addPersistHook(async (_tx, snap, pdu) => {
+    if (snap.roomId === roomId && pdu.type === "m.room.member" && pdu.state_key === stuck.userId && pdu.content.membership === "leave") {
+      throw new Error("simulated failure");
+    }
+  });
+  const refused = await as("DELETE", `${V1}/rooms/${roomId}`, {});
+  assertError(refused, 400, "M_UNKNOWN");
+  assert.match(refused.body.error as string, /force_purge/);
+  assert.equal((await as("GET", `${V1}/rooms/${roomId}`)).status, 200, "not purged");
+  const forced = await as("DELETE", `${V1}/rooms/${roomId}`, { force_purge: true });
+  assert.equal(forced.status, 200, JSON.stringify(forced.body));
+  assert.deepEqual(forced.body.failed_to_kick_users, [stuck.userId]);
+  assertError(await as("GET", `${V1}/rooms/${roomId}`), 404, "M_NOT_FOUND");
+});
