@@ -136,6 +136,20 @@ test("synadm notice send delivers a server notice", { skip }, async () => {
   assert.equal(Object.keys(invited.invite ?? {}).length, 1, JSON.stringify(invites.body.rooms));
 });
 
+test("synadm room delete --block with a replacement room: members moved, room purged and blocked", { skip }, async () => {
+  const carol = await s.user("carol");
+  const r = await call(s.url, "POST", "/_matrix/client/v3/createRoom", { token: carol.accessToken, body: { name: "À fermer", preset: "public_chat" } });
+  const doomed = r.body.room_id as string;
+  const res = await synadm("room", "delete", doomed, "--block", "-u", admin.userId, "-m", "Salon fermé par l'administration");
+  assert.equal(res.code, 0, res.stderr + res.stdout);
+  const result = jsonDocs(res.stdout).find((d) => (d as { kicked_users?: unknown }).kicked_users) as { kicked_users: string[]; new_room_id: string };
+  assert.deepEqual(result.kicked_users, [carol.userId]);
+  assert.equal((await call(s.url, "GET", `/_synapse/admin/v1/rooms/${doomed}`, { token: admin.accessToken })).status, 404);
+  assert.deepEqual((await call(s.url, "GET", `/_synapse/admin/v1/rooms/${doomed}/block`, { token: admin.accessToken })).body, { block: true, user_id: admin.userId });
+  const joined = await call(s.url, "GET", "/_matrix/client/v3/joined_rooms", { token: carol.accessToken });
+  assert.deepEqual(joined.body.joined_rooms, [result.new_room_id]);
+});
+
 test("synadm user deactivate: the account is deactivated, its sessions end, it leaves its rooms", { skip }, async () => {
   const r = await synadm("user", "deactivate", bob.userId);
   assert.equal(r.code, 0, r.stderr + r.stdout);
