@@ -127,5 +127,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   app.adminRooms = new AdminRooms(storage, config.server_name, roomWriter, membership, app.rooms, log, now);
   app.serverNotices = new ServerNotices(storage, config, accounts, accountData, roomWriter, membership, app.rooms, now);
   roomWriter.addPersistHook(refuseJoinsToBlockedRooms);
+  // A room deletion running in the background (admin API v2) finishes before storage closes.
+  const closeStorage = app.close;
+  app.close = async () => {
+    await app.adminRooms.idle();
+    await closeStorage();
+  };
   return app;
 }
