@@ -1,7 +1,7 @@
 // synadm (Debian package `synadm`), the admin CLI operators already use with Synapse, driven as a
 // real client against a test server: non-interactive (--batch), with its YAML config in a temporary
 // HOME. Proves the admin API speaks the shapes synadm expects: version, user list/details/whois/
-// deactivate, room list/details, server notices.
+// modify/password/deactivate, room list/details/delete, server notices.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -134,6 +134,22 @@ test("synadm notice send delivers a server notice", { skip }, async () => {
   const invites = await call(s.url, "GET", "/_matrix/client/v3/sync?timeout=0", { token: alice.accessToken });
   const invited = invites.body.rooms as { invite?: Record<string, unknown> };
   assert.equal(Object.keys(invited.invite ?? {}).length, 1, JSON.stringify(invites.body.rooms));
+});
+
+test("synadm user modify creates an account, synadm user password resets it", { skip }, async () => {
+  const r = await synadm("user", "modify", "@dave:rempart.test", "-P", "pw-dave-synadm-1", "-n", "Dave Durand");
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const login = (password: string) =>
+    call(s.url, "POST", "/_matrix/client/v3/login", { body: { type: "m.login.password", identifier: { type: "m.id.user", user: "dave" }, password } });
+  const first = await login("pw-dave-synadm-1");
+  assert.equal(first.status, 200);
+  const details = await call(s.url, "GET", "/_synapse/admin/v2/users/@dave:rempart.test", { token: admin.accessToken });
+  assert.equal(details.body.displayname, "Dave Durand");
+  const p = await synadm("user", "password", "@dave:rempart.test", "-p", "pw-dave-synadm-2");
+  assert.equal(p.code, 0, p.stderr + p.stdout);
+  assert.equal((await call(s.url, "GET", "/_matrix/client/v3/account/whoami", { token: first.body.access_token as string })).status, 401);
+  assert.equal((await login("pw-dave-synadm-1")).status, 403);
+  assert.equal((await login("pw-dave-synadm-2")).status, 200);
 });
 
 test("synadm room delete --block with a replacement room: members moved, room purged and blocked", { skip }, async () => {
