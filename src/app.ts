@@ -54,6 +54,12 @@ import { SecurityAlerts } from "./security/alerts.js";
 import { ReadGate } from "./security/read-gate.js";
 import { SteppedUpSessions } from "./security/step-up.js";
 import { AuditExporter } from "./security/audit/export-ocsf.js";
+import { AdminActions } from "./admin/actions.js";
+import { AdminUsers } from "./admin/users.js";
+import { AdminRooms } from "./admin/rooms.js";
+import { AdminReports } from "./admin/reports.js";
+import { ServerNotices } from "./admin/server-notices.js";
+import { refuseJoinsToBlockedRooms } from "./admin/blocked-rooms.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -103,6 +109,12 @@ export interface App {
   steppedUp: SteppedUpSessions;
   readGate: ReadGate;
   auditExporter: AuditExporter;
+  /** Seam for the audit trail: every admin API action is recorded here. */
+  adminActions: AdminActions;
+  adminUsers: AdminUsers;
+  adminRooms: AdminRooms;
+  adminReports: AdminReports;
+  serverNotices: ServerNotices;
   close(): Promise<void>;
 }
 
@@ -224,6 +236,12 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     steppedUp,
     readGate,
     auditExporter,
+    adminActions: new AdminActions(log, now),
+    // The admin services need app.devices and app.rooms, built in this literal: set just below.
+    adminUsers: undefined as unknown as AdminUsers,
+    adminRooms: undefined as unknown as AdminRooms,
+    adminReports: new AdminReports(storage),
+    serverNotices: undefined as unknown as ServerNotices,
     close: async () => {
       await pushSender.close();
       await media.idle();
@@ -234,6 +252,16 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     },
   };
   registerUiaStages(app);
+  app.adminUsers = new AdminUsers(storage, config.server_name, accounts, sessions, app.devices, passwords, profiles, membership, log, now);
+  app.adminRooms = new AdminRooms(storage, config.server_name, roomWriter, membership, app.rooms, log, now);
+  app.serverNotices = new ServerNotices(storage, config, accounts, accountData, roomWriter, membership, app.rooms, now);
+  roomWriter.addPersistHook(refuseJoinsToBlockedRooms);
+  // A room deletion running in the background (admin API v2) finishes before storage closes.
+  const closeStorage = app.close;
+  app.close = async () => {
+    await app.adminRooms.idle();
+    await closeStorage();
+  };
   if (app.policy.enabled) {
     roomWriter.addEventCheck((room, draft) => app.policy.checkEvent(room, draft));
     app.rooms.addCreateCheck((creator, req) => app.policy.checkCreateRoom(creator, req));

@@ -158,13 +158,6 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe("Login security: second factors, password policy, login guard, sessions (docs/login-security.md)."),
-  server_notices: z
-    .object({
-      localpart: z.string().default("server").describe("Localpart of the user that sends server notices (@server:<server_name>)."),
-      room_name: z.string().default("Server notices").describe("Name of each user's server-notices room."),
-    })
-    .prefault({})
-    .describe("Server notices: messages from the server to users, in a room of their own."),
   smtp: z
     .object({
       host: z.string().optional().describe("SMTP server for security emails (none sent when unset)."),
@@ -262,6 +255,15 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe("The read gate: metering, containment and the audit trail of every read (docs/read-gate.md)."),
+  server_notices: z
+    .object({
+      localpart: z.string().regex(/^[a-z0-9._=\-/+]+$/, "expected a user localpart").default("server").describe("Localpart of the user that sends server notices (created on first use)."),
+      display_name: z.string().default("Server Notices").describe("Display name of the server notices user."),
+      room_name: z.string().default("Server Notices").describe("Name of the notices room created for each user."),
+      auto_join: z.boolean().default(false).describe("Join the user to their notices room (default: invite them, as Synapse does)."),
+    })
+    .prefault({})
+    .describe("Server notices sent by admins (POST /_synapse/admin/v1/send_server_notice)."),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -34,6 +34,11 @@ import { registerLockAdminRoutes } from "./admin/lock.js";
 import { registerPolicyRoutes } from "./client/policy.js";
 import { registerAccountValidityAdminRoutes } from "./admin/account-validity.js";
 import { registerReadGateHooks } from "./gate.js";
+import { registerUserAdminRoutes } from "./admin/users.js";
+import { registerRoomAdminRoutes } from "./admin/rooms.js";
+import { registerReportAdminRoutes } from "./admin/reports.js";
+import { registerServerNoticeAdminRoutes } from "./admin/server-notices.js";
+import { registerVersionAdminRoutes } from "./admin/version.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -140,5 +145,10 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerLockAdminRoutes(http, app);
   registerPolicyRoutes(http, app);
   registerAccountValidityAdminRoutes(http, app);
+  registerUserAdminRoutes(http, app);
+  registerRoomAdminRoutes(http, app);
+  registerReportAdminRoutes(http, app);
+  registerServerNoticeAdminRoutes(http, app);
+  registerVersionAdminRoutes(http, app);
   return http;
 }

@@ -177,6 +177,21 @@ export class RoomWriter {
     return this.load(roomId);
   }
 
+  /**
+   * Runs `fn` holding the room's write lock, then forgets the cached state: for work that changes
+   * a room's rows outside the event path (the admin purge), so no event is written in between and
+   * the next write reloads (and finds the room gone).
+   */
+  async exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(roomId, async () => {
+      try {
+        return await fn();
+      } finally {
+        this.cache.delete(roomId);
+      }
+    });
+  }
+
   async roomExists(roomId: string): Promise<boolean> {
     return this.cache.has(roomId) || (await this.rooms.get(roomId)) !== undefined;
   }

@@ -70,12 +70,6 @@ export const notMeLinksRepo = (db: Db) => ({
   deleteForUser: (userId: string) => db.deleteFrom("not_me_links").where("user_id", "=", userId).execute(),
 });
 
-export const noticeRoomsRepo = (db: Db) => ({
-  get: async (userId: string) => (await db.selectFrom("server_notice_rooms").select("room_id").where("user_id", "=", userId).executeTakeFirst())?.room_id,
-  set: (userId: string, roomId: string) =>
-    db.insertInto("server_notice_rooms").values({ user_id: userId, room_id: roomId }).onConflict((oc) => oc.column("user_id").doUpdateSet({ room_id: roomId })).execute(),
-});
-
 export const contactsRepo = (db: Db) => ({
   get: async (userId: string) => (await db.selectFrom("security_contacts").select("email").where("user_id", "=", userId).executeTakeFirst())?.email,
   set: (userId: string, email: string) =>

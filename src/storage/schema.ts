@@ -111,7 +111,6 @@ export interface Database {
   web_sessions: WebSessionsTable;
   known_logins: KnownLoginsTable;
   not_me_links: NotMeLinksTable;
-  server_notice_rooms: ServerNoticeRoomsTable;
   security_contacts: SecurityContactsTable;
   media: MediaTable;
   media_thumbnails: MediaThumbnailsTable;
@@ -125,6 +124,9 @@ export interface Database {
   security_alerts: SecurityAlertsTable;
   read_baselines: ReadBaselinesTable;
   stepped_up_tokens: SteppedUpTokensTable;
+  blocked_rooms: BlockedRoomsTable;
+  server_notice_rooms: ServerNoticeRoomsTable;
+  erased_users: ErasedUsersTable;
 }
 
 export interface RoomsTable {
@@ -331,11 +333,6 @@ export interface NotMeLinksTable {
   expires_ts: number;
 }
 
-export interface ServerNoticeRoomsTable {
-  user_id: string;
-  room_id: string;
-}
-
 export interface SecurityContactsTable {
   user_id: string;
   email: string;
@@ -446,4 +443,25 @@ export interface SteppedUpTokensTable {
   token_hash: string;
   user_id: string;
   ts: number;
+}
+
+/** Rooms blocked by an admin: nobody may join them (admin API "Block Room"). */
+export interface BlockedRoomsTable {
+  room_id: string;
+  /** The admin who blocked it. */
+  user_id: string;
+  blocked_ts: number;
+}
+
+/** The server notices room of each user (admin API "Server Notices"). */
+export interface ServerNoticeRoomsTable {
+  user_id: string;
+  room_id: string;
+  created_ts: number;
+}
+
+/** Users deactivated with erase: true (admin API "Query User Account": `erased`). */
+export interface ErasedUsersTable {
+  user_id: string;
+  erased_ts: number;
 }

@@ -162,6 +162,37 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: "/_matrix/client/unstable/account_validity/renew?token=nope", auth: "none" },
   { method: "POST", path: "/_matrix/client/unstable/account_validity/send_mail", auth: "user" },
   { method: "POST", path: `${A}/account_validity/validity`, auth: "admin", bad: { user_id: 5 } },
+  // Admin API: users, rooms, event reports, server notices (test/integration/admin-*.test.ts).
+  { method: "GET", path: `${A}/server_version`, auth: "admin" },
+  { method: "GET", path: "/_synapse/admin/v2/users", auth: "admin" },
+  { method: "GET", path: "/_synapse/admin/v2/users/{me}", auth: "admin" },
+  { method: "PUT", path: "/_synapse/admin/v2/users/{me}", auth: "admin", bad: { admin: "yes" } },
+  { method: "POST", path: `${A}/deactivate/{me}`, auth: "admin", bad: { erase: "yes" } },
+  { method: "POST", path: `${A}/reset_password/{me}`, auth: "admin", bad: { new_password: 12345678 } },
+  { method: "GET", path: `${A}/whois/{me}`, auth: "admin" },
+  { method: "GET", path: "/_synapse/admin/v2/users/{me}/devices", auth: "admin" },
+  { method: "GET", path: "/_synapse/admin/v2/users/{me}/devices/{myDevice}", auth: "admin" },
+  { method: "PUT", path: "/_synapse/admin/v2/users/{me}/devices/{myDevice}", auth: "admin", bad: { display_name: 5 } },
+  { method: "DELETE", path: "/_synapse/admin/v2/users/{me}/devices/{myDevice}", auth: "admin" },
+  { method: "POST", path: "/_synapse/admin/v2/users/{me}/delete_devices", auth: "admin", bad: { devices: "{myDevice}" } },
+  { method: "GET", path: `${A}/users/{me}/joined_rooms`, auth: "admin" },
+  { method: "POST", path: `${A}/users/{me}/login`, auth: "admin" },
+  { method: "GET", path: `${A}/users/{me}/admin`, auth: "admin" },
+  { method: "PUT", path: `${A}/users/{me}/admin`, auth: "admin", bad: { admin: "yes" } },
+  { method: "GET", path: `${A}/rooms`, auth: "admin" },
+  { method: "GET", path: `${A}/rooms/{room}`, auth: "admin" },
+  { method: "DELETE", path: `${A}/rooms/{room}`, auth: "admin", bad: { purge: "yes" } },
+  { method: "GET", path: `${A}/rooms/{room}/members`, auth: "admin" },
+  { method: "GET", path: `${A}/rooms/{room}/state`, auth: "admin" },
+  { method: "GET", path: `${A}/rooms/{room}/block`, auth: "admin" },
+  { method: "PUT", path: `${A}/rooms/{room}/block`, auth: "admin", bad: { block: "yes" } },
+  { method: "DELETE", path: "/_synapse/admin/v2/rooms/{room}", auth: "admin", bad: { block: 1 } },
+  { method: "GET", path: "/_synapse/admin/v2/rooms/{room}/delete_status", auth: "admin" },
+  { method: "GET", path: "/_synapse/admin/v2/rooms/delete_status/{deleteid}", auth: "admin" },
+  { method: "GET", path: `${A}/event_reports`, auth: "admin" },
+  { method: "GET", path: `${A}/event_reports/{report}`, auth: "admin" },
+  { method: "DELETE", path: `${A}/event_reports/{report}`, auth: "admin" },
+  { method: "POST", path: `${A}/send_server_notice`, auth: "admin", bad: { user_id: 5, content: { body: "x" } } },
 ];
 
 let s: TestServer;
@@ -194,6 +225,8 @@ function fill(path: string): string {
     tag: "u.work",
     pushkind: "override",
     pushrule: ".m.rule.master",
+    report: "1",
+    deleteid: "no-such-delete",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }

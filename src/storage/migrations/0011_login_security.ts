@@ -86,11 +86,6 @@ export async function up(db: Kysely<any>, _dialect: Dialect): Promise<void> {
     .addColumn("expires_ts", "bigint", (c) => c.notNull())
     .execute();
   await db.schema
-    .createTable("server_notice_rooms")
-    .addColumn("user_id", "text", (c) => c.primaryKey())
-    .addColumn("room_id", "text", (c) => c.notNull())
-    .execute();
-  await db.schema
     .createTable("security_contacts")
     .addColumn("user_id", "text", (c) => c.primaryKey())
     .addColumn("email", "text", (c) => c.notNull())

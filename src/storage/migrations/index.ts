@@ -10,6 +10,7 @@ import * as m0011 from "./0011_login_security.js";
 import * as m0006 from "./0006_media.js";
 import * as m0013 from "./0013_policy.js";
 import * as m0010 from "./0010_audit.js";
+import * as m0012 from "./0012_admin.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,4 +26,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0006_media": m0006,
   "0013_policy": m0013,
   "0010_audit": m0010,
+  "0012_admin": m0012,
 };
