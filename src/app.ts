@@ -29,6 +29,10 @@ import { SecurityEvents } from "./security/events.js";
 import { AccountLocks } from "./accounts/locks.js";
 import { PasswordPolicy } from "./security/password-policy.js";
 import { Mfa } from "./security/mfa/mfa.js";
+import { LoginGuard } from "./security/login-guard.js";
+import { PasswordLogin } from "./security/password-login.js";
+import { LoginTokens } from "./security/login-tokens.js";
+import { LoginHooks } from "./security/login-hooks.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -58,6 +62,10 @@ export interface App {
   locks: AccountLocks;
   passwordPolicy: PasswordPolicy;
   mfa: Mfa;
+  loginGuard: LoginGuard;
+  passwordLogin: PasswordLogin;
+  loginTokens: LoginTokens;
+  loginHooks: LoginHooks;
   close(): Promise<void>;
 }
 
@@ -87,6 +95,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     notifier.publishToUsers("account_data", [userId]);
   });
   const securityEvents = new SecurityEvents(now);
+  const loginGuard = new LoginGuard(storage, config.login_security, securityEvents, now);
   const app: App = {
     config,
     storage,
@@ -115,8 +124,14 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     locks: new AccountLocks(storage, sessions, securityEvents, now),
     passwordPolicy: new PasswordPolicy(config.login_security, config.server_name),
     mfa: new Mfa(storage, config, securityEvents, now),
+    loginGuard,
+    passwordLogin: new PasswordLogin(accounts, loginGuard, securityEvents),
+    loginTokens: new LoginTokens(storage, () => config.login_security.login_token_lifetime_ms, now),
+    loginHooks: new LoginHooks(log),
     close: () => storage.close(),
   };
   registerUiaStages(app);
+  // An admin's unlock, or the owner's new password, lifts the guard's account block too.
+  app.locks.onUnlock((userId) => loginGuard.clearAccount(userId));
   return app;
 }

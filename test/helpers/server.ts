@@ -30,7 +30,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting">> & {
+type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting" | "login_security">> & {
+  login_security?: Partial<Config["login_security"]>;
   password_hashing?: Partial<Config["password_hashing"]>;
   rate_limiting?: Partial<Config["rate_limiting"]>;
   /** The server's logger (e.g. `createLogger("debug", stream)` to capture what it logs). */
@@ -75,6 +76,8 @@ export async function startTestServer(allOverrides: Overrides = {}): Promise<Tes
     // Cheap hashing keeps tests fast; the production defaults are measured in bench/.
     password_hashing: { memory_kib: 1024, time_cost: 1, parallelism: 1, ...overrides.password_hashing },
     rate_limiting: { enabled: false, ...overrides.rate_limiting },
+    // Test admins log in with a password through user(); tests of the admin MFA rule turn it back on.
+    login_security: { mfa_required_for_admins: false, ...overrides.login_security },
   });
   const app = await createApp(config, log ?? createLogger(config.log_level));
   const http = await buildServer(app);

@@ -17,6 +17,8 @@ export function registerAccountRoutes(http: FastifyInstance, app: App): void {
     app.passwordPolicy.check(body.new_password, { localpart: me?.localpart, displayname: me?.displayname, mfa: await app.mfa.requiredFor(who.userId) });
     await app.uia.check({ purpose: "change password", flows: REAUTH_FLOWS, userId: who.userId }, body.auth);
     await app.accounts.changePassword(who, body.new_password, body.logout_devices ?? true);
+    await app.loginGuard.clearAccount(who.userId);
+    app.securityEvents.emit({ type: "password.changed", userId: who.userId, ip: req.ip });
     req.log.info({ user_id: who.userId }, "password changed");
     return {};
   });
