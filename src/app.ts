@@ -33,6 +33,8 @@ import { LoginGuard } from "./security/login-guard.js";
 import { PasswordLogin } from "./security/password-login.js";
 import { LoginTokens } from "./security/login-tokens.js";
 import { LoginHooks } from "./security/login-hooks.js";
+import { WebSessions } from "./security/web-sessions.js";
+import { LoginAlerts } from "./security/login-alerts.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -66,6 +68,8 @@ export interface App {
   passwordLogin: PasswordLogin;
   loginTokens: LoginTokens;
   loginHooks: LoginHooks;
+  webSessions: WebSessions;
+  alerts: LoginAlerts;
   close(): Promise<void>;
 }
 
@@ -128,9 +132,13 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     passwordLogin: new PasswordLogin(accounts, loginGuard, securityEvents),
     loginTokens: new LoginTokens(storage, () => config.login_security.login_token_lifetime_ms, now),
     loginHooks: new LoginHooks(log),
+    webSessions: new WebSessions(storage, () => config.login_security.web_session_lifetime_ms, now),
+    alerts: undefined as unknown as LoginAlerts,
     close: () => storage.close(),
   };
   registerUiaStages(app);
+  app.alerts = new LoginAlerts(app, log);
+  app.loginHooks.on((userId, deviceId, ip, ua) => app.alerts.loggedIn(userId, deviceId, ip, ua));
   // An admin's unlock, or the owner's new password, lifts the guard's account block too.
   app.locks.onUnlock((userId) => loginGuard.clearAccount(userId));
   return app;

@@ -26,6 +26,7 @@ import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
 import { registerLockAdminRoutes } from "./admin/lock.js";
+import { registerWebPages } from "./web/routes.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -123,5 +124,6 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerSyncRoutes(http, app);
   registerEphemeralRoutes(http, app);
   registerLockAdminRoutes(http, app);
+  registerWebPages(http, app);
   return http;
 }

@@ -36,6 +36,8 @@ type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting" | "lo
   rate_limiting?: Partial<Config["rate_limiting"]>;
   /** The server's logger (e.g. `createLogger("debug", stream)` to capture what it logs). */
   log?: Logger;
+  /** The server's clock (createApp `now`), for tests that move time. */
+  now?: () => number;
 };
 
 /** A fresh PostgreSQL database for one test server; dropped on close. */
@@ -61,7 +63,7 @@ async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () 
 let counter = 0;
 
 export async function startTestServer(allOverrides: Overrides = {}): Promise<TestServer> {
-  const { log, ...overrides } = allOverrides;
+  const { log, now, ...overrides } = allOverrides;
   const dataDir = mkdtempSync(join(tmpdir(), "rempart-test-"));
   const pgUrl = process.env.REMPART_TEST_DATABASE_URL;
   const pgDb = pgUrl ? await freshPostgres(pgUrl) : undefined;
@@ -79,7 +81,7 @@ export async function startTestServer(allOverrides: Overrides = {}): Promise<Tes
     // Test admins log in with a password through user(); tests of the admin MFA rule turn it back on.
     login_security: { mfa_required_for_admins: false, ...overrides.login_security },
   });
-  const app = await createApp(config, log ?? createLogger(config.log_level));
+  const app = await createApp(config, log ?? createLogger(config.log_level), { now });
   const http = await buildServer(app);
   await http.listen({ host: "127.0.0.1", port: 0 });
   const addr = http.server.address();

@@ -20,6 +20,8 @@ export class Mfa {
   readonly totp: TotpFactor;
   readonly recovery: RecoveryCodes;
   readonly webauthn: WebAuthnFactor;
+  /** Seals secrets kept for a moment elsewhere (a TOTP seed being enrolled, in the web session). */
+  readonly box: SecretBox;
   private readonly users;
 
   constructor(
@@ -28,7 +30,7 @@ export class Mfa {
     private readonly events: SecurityEvents,
     now: () => number,
   ) {
-    const box = SecretBox.open(config.data_dir);
+    const box = (this.box = SecretBox.open(config.data_dir));
     this.totp = new TotpFactor(storage, box, `Rempart (${config.server_name})`, now);
     this.recovery = new RecoveryCodes(storage, box, now);
     this.webauthn = new WebAuthnFactor(storage, () => config.public_baseurl, `Rempart (${config.server_name})`, now);
