@@ -124,6 +124,31 @@ const ENDPOINTS: Endpoint[] = [
   // Login security (issue 9).
   { method: "GET", path: `${V1}/admin/lock/{other}`, auth: "admin" },
   { method: "PUT", path: `${V1}/admin/lock/{other}`, auth: "admin", bad: { locked: "yes" } },
+  { method: "GET", path: `${C}/login/sso/redirect?redirectUrl=http%3A%2F%2Fclient.example%2Fcb`, auth: "none" },
+  // Web pages (HTML, web login session cookie instead of a token; see login-web.test.ts).
+  { method: "GET", path: `${C}/auth/{stage}/fallback/web?session=none`, auth: "none" },
+  { method: "POST", path: `${C}/auth/{stage}/fallback/web?session=none`, auth: "none" },
+  { method: "GET", path: "/_rempart/login", auth: "none" },
+  { method: "POST", path: "/_rempart/login", auth: "none" },
+  { method: "GET", path: "/_rempart/login/mfa", auth: "none" },
+  { method: "POST", path: "/_rempart/login/mfa", auth: "none" },
+  { method: "POST", path: "/_rempart/login/webauthn/options", auth: "none" },
+  { method: "POST", path: "/_rempart/login/webauthn", auth: "none" },
+  { method: "GET", path: "/_rempart/login/continue", auth: "none" },
+  { method: "POST", path: "/_rempart/login/continue", auth: "none" },
+  { method: "POST", path: "/_rempart/logout", auth: "none" },
+  { method: "GET", path: "/_rempart/account", auth: "none" },
+  { method: "GET", path: "/_rempart/account/totp", auth: "none" },
+  { method: "POST", path: "/_rempart/account/totp", auth: "none" },
+  { method: "POST", path: "/_rempart/account/totp/delete", auth: "none" },
+  { method: "POST", path: "/_rempart/account/recovery-codes", auth: "none" },
+  { method: "POST", path: "/_rempart/account/webauthn/options", auth: "none" },
+  { method: "POST", path: "/_rempart/account/webauthn", auth: "none" },
+  { method: "POST", path: "/_rempart/account/webauthn/delete", auth: "none" },
+  { method: "POST", path: "/_rempart/account/sessions/delete", auth: "none" },
+  { method: "POST", path: "/_rempart/account/email", auth: "none" },
+  { method: "GET", path: "/_rempart/not-me?token=none", auth: "none" },
+  { method: "POST", path: "/_rempart/not-me", auth: "none" },
 ];
 
 let s: TestServer;
@@ -153,6 +178,7 @@ function fill(path: string): string {
     statetype: "m.room.topic",
     receipttype: "m.read",
     reltype: "m.thread",
+    stage: "m.login.sso",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }

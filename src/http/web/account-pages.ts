@@ -54,7 +54,7 @@ ${form(t, s, "/_rempart/account/recovery-codes", "", t("recovery_generate"), "se
 ${devices
   .map(
     (d) =>
-      `<tr><td>${esc(d.display_name ?? d.device_id)} <span class="mono">${esc(d.device_id)}</span></td><td class="mono">${esc(d.last_seen_ip ?? "—")}</td><td>${esc(fmtTime(d.last_seen_ts, t.lang))}</td><td>${form(t, s, "/_rempart/account/sessions/delete", `<input type="hidden" name="device_id" value="${esc(d.device_id)}">`, t("session_end"), "secondary")}</td></tr>`,
+      `<tr><td>${d.display_name ? `${esc(d.display_name)} ` : ""}<span class="mono">${esc(d.device_id)}</span></td><td class="mono">${esc(d.last_seen_ip ?? "—")}</td><td>${esc(fmtTime(d.last_seen_ts, t.lang))}</td><td>${form(t, s, "/_rempart/account/sessions/delete", `<input type="hidden" name="device_id" value="${esc(d.device_id)}">`, t("session_end"), "secondary")}</td></tr>`,
   )
   .join("")}</tbody></table>
 <h2>${esc(t("email_section"))}</h2>
@@ -72,9 +72,9 @@ ${form(t, s, "/_rempart/account/email", `<label for="email">${esc(t("email_label
         title: t("totp_setup_title"),
         path: "/_rempart/account/totp",
         body: `${alertBox(error)}<p>${esc(t("totp_setup_intro"))}</p>
-<p>${esc(t("totp_key"))} : <code id="totp-secret">${esc(secret.replace(/(.{4})/g, "$1 ").trim())}</code></p>
+<p>${esc(t("totp_key"))} <code id="totp-secret">${esc(secret.replace(/(.{4})/g, "$1 ").trim())}</code></p>
 <p><a href="${esc(uri)}" id="totp-uri">${esc(t("totp_link"))}</a></p>
-${form(t, s, "/_rempart/account/totp", `<label for="code">${esc(t("totp_code"))}</label><input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" required>`, t("submit_confirm"))}
+${form(t, s, "/_rempart/account/totp", `<label for="code">${esc(t("totp_enrol_code"))}</label><input type="text" id="code" name="code" autocomplete="one-time-code" inputmode="numeric" required>`, t("submit_confirm"))}
 <p><a href="${esc(withLang("/_rempart/account", t.lang))}">${esc(t("back_to_account"))}</a></p>`,
         script: focusScript,
       },

@@ -208,5 +208,5 @@ ${keys > 0 ? `<p><button type="button" class="secondary" id="webauthn-login">${e
   });
 
   const expired = (reply: FastifyReply, t: T) =>
-    sendPage(reply, { t, title: t("login_title"), body: `${alertBox(t("expired"))}<p><a href="${esc(withLang("/_rempart/login", t.lang))}">${esc(t("login_title"))}</a></p>`, script: focusScript }, 401);
+    sendPage(reply, { t, title: t("login_title"), body: `${alertBox(t("expired"))}<p><a href="${esc(withLang("/_rempart/login", t.lang))}">${esc(t("login_title"))}</a></p>`, script: focusScript }, 403);
 }
