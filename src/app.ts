@@ -137,6 +137,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     close: () => storage.close(),
   };
   registerUiaStages(app);
+  sessions.limits = { idleMs: config.login_security.session_idle_timeout_ms, maxLifetimeMs: config.login_security.session_max_lifetime_ms };
   app.alerts = new LoginAlerts(app, log);
   app.loginHooks.on((userId, deviceId, ip, ua) => app.alerts.loggedIn(userId, deviceId, ip, ua));
   // An admin's unlock, or the owner's new password, lifts the guard's account block too.
