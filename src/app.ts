@@ -60,6 +60,12 @@ import { AdminRooms } from "./admin/rooms.js";
 import { AdminReports } from "./admin/reports.js";
 import { ServerNotices } from "./admin/server-notices.js";
 import { refuseJoinsToBlockedRooms } from "./admin/blocked-rooms.js";
+import { LoginGuard } from "./security/login-guard.js";
+import { PasswordLogin } from "./security/password-login.js";
+import { LoginTokens } from "./security/login-tokens.js";
+import { LoginHooks } from "./security/login-hooks.js";
+import { WebSessions } from "./security/web-sessions.js";
+import { LoginAlerts } from "./security/login-alerts.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -115,6 +121,12 @@ export interface App {
   adminRooms: AdminRooms;
   adminReports: AdminReports;
   serverNotices: ServerNotices;
+  loginGuard: LoginGuard;
+  passwordLogin: PasswordLogin;
+  loginTokens: LoginTokens;
+  loginHooks: LoginHooks;
+  webSessions: WebSessions;
+  loginAlerts: LoginAlerts;
   close(): Promise<void>;
 }
 
@@ -190,6 +202,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const readGate = new ReadGate(rg, audit, meters, containment, storage, now, log);
   const auditExporter = new AuditExporter(storage, config.server_name, rg.audit, log);
   auditExporter.start();
+  const loginGuard = new LoginGuard(storage, config.login_security, securityEvents, now);
   const app: App = {
     config,
     storage,
@@ -242,6 +255,12 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     adminRooms: undefined as unknown as AdminRooms,
     adminReports: new AdminReports(storage),
     serverNotices: undefined as unknown as ServerNotices,
+    loginGuard,
+    passwordLogin: new PasswordLogin(accounts, loginGuard, securityEvents),
+    loginTokens: new LoginTokens(storage, () => config.login_security.login_token_lifetime_ms, now),
+    loginHooks: new LoginHooks(log),
+    webSessions: new WebSessions(storage, () => config.login_security.web_session_lifetime_ms, now),
+    loginAlerts: undefined as unknown as LoginAlerts,
     close: async () => {
       await pushSender.close();
       await media.idle();
@@ -252,6 +271,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     },
   };
   registerUiaStages(app);
+  sessions.limits = { idleMs: config.login_security.session_idle_timeout_ms, maxLifetimeMs: config.login_security.session_max_lifetime_ms };
+  app.loginAlerts = new LoginAlerts(app, log);
+  app.loginHooks.on((userId, deviceId, ip, ua) => app.loginAlerts.loggedIn(userId, deviceId, ip, ua));
+  // An admin's unlock, or the owner's new password, lifts the guard's account block too.
+  app.locks.onUnlock((userId) => loginGuard.clearAccount(userId));
   app.adminUsers = new AdminUsers(storage, config.server_name, accounts, sessions, app.devices, passwords, profiles, membership, log, now);
   app.adminRooms = new AdminRooms(storage, config.server_name, roomWriter, membership, app.rooms, log, now);
   app.serverNotices = new ServerNotices(storage, config, accounts, accountData, roomWriter, membership, app.rooms, now);

@@ -25,6 +25,10 @@ const CACHE_MAX = 10_000;
 
 export class Sessions {
   private cache = new Map<string, SessionRow>();
+  private lastUse = new Map<string, number>();
+  private readonly startedAt: number;
+  /** Session limits, set by the composition root from login_security (0: none). */
+  limits = { idleMs: 0, maxLifetimeMs: 0 };
   private readonly tokens;
   private readonly users;
 
@@ -35,19 +39,22 @@ export class Sessions {
   ) {
     this.tokens = tokensRepo(storage.db);
     this.users = usersRepo(storage.db);
+    this.startedAt = now();
   }
 
   /** Issues an access token (and a refresh token when the client supports them). */
-  async issue(userId: string, deviceId: string, withRefresh: boolean): Promise<IssuedTokens> {
+  async issue(userId: string, deviceId: string, withRefresh: boolean, sessionStart?: number): Promise<IssuedTokens> {
     const ts = this.now();
+    const session_start_ts = sessionStart ?? ts;
     const access = randomToken("rpt_");
     if (!withRefresh) {
-      await this.tokens.insertAccess({ token_hash: hashToken(access), user_id: userId, device_id: deviceId, created_ts: ts, expires_ts: null, refresh_token_id: null });
+      await this.tokens.insertAccess({ token_hash: hashToken(access), user_id: userId, device_id: deviceId, created_ts: ts, expires_ts: null, refresh_token_id: null, session_start_ts });
       return { access_token: access };
     }
     const refresh = randomToken("rpr_");
-    const refreshId = await this.tokens.insertRefresh({ token_hash: hashToken(refresh), user_id: userId, device_id: deviceId, created_ts: ts });
+    const refreshId = await this.tokens.insertRefresh({ token_hash: hashToken(refresh), user_id: userId, device_id: deviceId, created_ts: ts, session_start_ts });
     await this.tokens.insertAccess({
+      session_start_ts,
       token_hash: hashToken(access),
       user_id: userId,
       device_id: deviceId,
@@ -70,6 +77,7 @@ export class Sessions {
       this.cache.set(h, row);
     }
     if (row.expires_ts !== null && row.expires_ts <= this.now()) throw unknownToken(true, "Access token has expired");
+    await this.checkLimits(h, row);
     // A deactivated account's sessions are gone (401 logs the client out), not merely forbidden:
     // 403 M_USER_DEACTIVATED is for /login (spec "Standard error response").
     if (row.deactivated) throw unknownToken(false, "This account has been deactivated");
@@ -83,10 +91,36 @@ export class Sessions {
     const row = await this.tokens.findRefresh(hashToken(refreshToken));
     if (!row) throw unknownToken(false, "Unknown refresh token");
     if ((await this.users.get(row.user_id))?.locked) throw userLocked();
+    const start = row.session_start_ts === null || row.session_start_ts === undefined ? null : Number(row.session_start_ts);
+    if (this.limits.maxLifetimeMs > 0 && start !== null && this.now() - start >= this.limits.maxLifetimeMs) {
+      await this.revokeDevices(row.user_id, [row.device_id]);
+      throw unknownToken(true, "Session has reached its maximum lifetime; log in again");
+    }
     const hashes = await this.tokens.accessHashesFor(row.user_id, [row.device_id]);
     if (!(await this.tokens.consumeRefresh(row.id))) throw unknownToken(false, "Unknown refresh token");
     for (const h of hashes) this.cache.delete(h);
-    return this.issue(row.user_id, row.device_id, true);
+    return this.issue(row.user_id, row.device_id, true, start ?? undefined);
+  }
+
+  /** Session limits (NIST SP 800-63B-4 § 2.2.3 reauthentication): an idle session or one older than
+   * the maximum lifetime ends; the device's tokens go, and the client is told to log in again with
+   * soft_logout (it keeps its device and encryption state). Idle time is tracked in memory from
+   * each token's last use (after a restart, from the restart). */
+  private async checkLimits(hash: string, row: SessionRow): Promise<void> {
+    const { idleMs, maxLifetimeMs } = this.limits;
+    if (idleMs <= 0 && maxLifetimeMs <= 0) return;
+    const t = this.now();
+    const start = row.session_start_ts == null ? Number(row.created_ts) : Number(row.session_start_ts);
+    const last = this.lastUse.get(hash) ?? Math.max(Number(row.created_ts), this.startedAt);
+    const tooOld = maxLifetimeMs > 0 && t - start >= maxLifetimeMs;
+    const idle = idleMs > 0 && t - last >= idleMs;
+    if (tooOld || idle) {
+      this.lastUse.delete(hash);
+      await this.revokeDevices(row.user_id, [row.device_id]);
+      throw unknownToken(true, tooOld ? "Session has reached its maximum lifetime; log in again" : "Session ended after a period of inactivity; log in again");
+    }
+    if (this.lastUse.size >= CACHE_MAX * 5) this.lastUse.clear();
+    this.lastUse.set(hash, t);
   }
 
   async revokeToken(requester: Requester): Promise<void> {

@@ -9,6 +9,17 @@ const passwordAuth = z.looseObject({
   password: z.string(),
 });
 
+export const TOTP_STAGE = "org.rempart.login.totp";
+
+/** The flows that re-authenticate a user for a sensitive operation (deleting devices, uploading
+ * cross-signing keys, changing the password, deactivating): with a second factor when the user must
+ * use one (password + code, or the web login with any factor), else the password (or the web login). */
+export async function reauthFlows(app: App, userId: string): Promise<string[][]> {
+  if (!(await app.mfa.requiredFor(userId))) return [["m.login.password"], ["m.login.sso"]];
+  const f = await app.mfa.factors(userId);
+  return f.totp || f.recoveryCodes > 0 ? [["m.login.password", TOTP_STAGE], ["m.login.sso"]] : [["m.login.sso"]];
+}
+
 export function registerUiaStages(app: App): void {
   app.uia.registerStage("m.login.dummy", async () => {});
 
@@ -26,6 +37,20 @@ export function registerUiaStages(app: App): void {
     } catch {
       throw new MatrixError(401, "M_FORBIDDEN", "Invalid username or password");
     }
+  });
+
+  // Second factor (issue 9): a TOTP code or a recovery code, for accounts that must use one.
+  app.uia.registerStage(TOTP_STAGE, async ({ auth, userId }) => {
+    if (!userId) throw new MatrixError(401, "M_FORBIDDEN", "This stage is only for existing accounts");
+    const code = typeof auth.code === "string" ? auth.code : "";
+    if (!(await app.mfa.verifyCode(userId, code))) throw new MatrixError(401, "M_FORBIDDEN", "Invalid or already used code");
+  });
+
+  // Rempart's web login with both factors, done in a browser through the fallback page
+  // /_matrix/client/v3/auth/m.login.sso/fallback/web?session=… ("Fallback"); the client then sends
+  // the session again (with or without this type).
+  app.uia.registerStage("m.login.sso", async ({ completed }) => {
+    if (!completed.includes("m.login.sso")) throw new MatrixError(401, "M_FORBIDDEN", "Complete this stage in a web browser (fallback page)");
   });
 
   app.uia.registerStage("m.login.registration_token", async ({ auth }) => {

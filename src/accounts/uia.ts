@@ -22,6 +22,8 @@ export interface StageContext {
   auth: Record<string, unknown>;
   userId?: string;
   session: string;
+  /** Stages already completed in this session (e.g. by a fallback web page). */
+  completed: string[];
 }
 
 /** A stage checker returns normally on success, or throws a MatrixError (usually 401 M_FORBIDDEN)
@@ -94,7 +96,7 @@ export class UserInteractiveAuth {
         throw this.challenge(flows, req, sessionId, data.completed, "M_UNRECOGNIZED", `Stage ${auth.type} is not offered here`);
       }
       try {
-        const result = (await checker({ auth, userId: req.userId, session: sessionId })) ?? {};
+        const result = (await checker({ auth, userId: req.userId, session: sessionId, completed: data.completed })) ?? {};
         if (!data.completed.includes(auth.type)) data.completed.push(auth.type);
         data.results[auth.type] = result;
         await this.repo.update(sessionId, JSON.stringify(data));
@@ -109,6 +111,25 @@ export class UserInteractiveAuth {
     if (!done) throw this.challenge(flows, req, sessionId, data.completed);
     await this.repo.delete(sessionId);
     return data.results;
+  }
+
+  /** What a session was started for and by whom (the fallback web page shows it), if it is live. */
+  async describe(sessionId: string): Promise<{ purpose: string; userId: string | null } | undefined> {
+    const row = await this.repo.get(sessionId);
+    if (!row || row.created_ts < this.now() - SESSION_TTL_MS) return undefined;
+    return { purpose: (JSON.parse(row.data) as SessionData).purpose, userId: row.user_id };
+  }
+
+  /** Marks a stage done from outside the API (the spec's fallback web page, "Fallback"): only for
+   * the user the session belongs to. */
+  async completeExternally(sessionId: string, stage: string, userId: string): Promise<boolean> {
+    const row = await this.repo.get(sessionId);
+    if (!row || row.created_ts < this.now() - SESSION_TTL_MS || row.user_id !== userId) return false;
+    const data = JSON.parse(row.data) as SessionData;
+    if (!data.completed.includes(stage)) data.completed.push(stage);
+    data.results[stage] = {};
+    await this.repo.update(sessionId, JSON.stringify(data));
+    return true;
   }
 
   private async newSession(req: UiaRequest): Promise<string> {

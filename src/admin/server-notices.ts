@@ -50,7 +50,7 @@ export class ServerNotices {
   }
 
   /** Sends one notice; returns its event id. */
-  async send(req: NoticeRequest): Promise<string> {
+  async send(req: NoticeRequest, opts: { join?: boolean } = {}): Promise<string> {
     const p = parseUserId(req.user_id, { historical: true });
     if (!p) throw invalidParam("Invalid user ID");
     if (p.serverName !== this.config.server_name) throw invalidParam("Server notices can only be sent to local users");
@@ -61,7 +61,7 @@ export class ServerNotices {
     const type = req.type ?? "m.room.message";
     if (!isValidEventType(type)) throw invalidParam("Invalid event type");
 
-    const roomId = await this.perUser.run(req.user_id, () => this.roomFor(req.user_id));
+    const roomId = await this.perUser.run(req.user_id, () => this.roomFor(req.user_id, opts.join === true || this.config.server_notices.auto_join));
     const content = { ...req.content };
     // Notices are shown as notices (client-server API "m.notice": sent by automated clients).
     if (type === "m.room.message" && (content.msgtype === undefined || content.msgtype === "m.text")) content.msgtype = "m.notice";
@@ -80,14 +80,15 @@ export class ServerNotices {
   }
 
   /** The user's notices room: created on first use; the user invited again if they left it. */
-  private async roomFor(userId: string): Promise<string> {
+  /** `join`: the user is joined rather than invited (security alerts must be seen at once). */
+  private async roomFor(userId: string, join: boolean): Promise<string> {
     await this.ensureNoticesUser();
     const known = await this.repo.noticeRoom(userId);
     if (known && (await this.rooms.get(known.room_id))) {
       const snap = await this.writer.snapshot(known.room_id);
       const m = snap.state.get(stateKey("m.room.member", userId))?.content.membership;
       if (m !== "join" && m !== "invite") await this.membership.invite(this.noticesUserId, known.room_id, userId);
-      if (m !== "join" && this.config.server_notices.auto_join) await this.membership.join(userId, known.room_id);
+      if (m !== "join" && join) await this.membership.join(userId, known.room_id);
       return known.room_id;
     }
     const { room_id: roomId } = await this.roomService.create(
@@ -103,7 +104,7 @@ export class ServerNotices {
     );
     await this.repo.setNoticeRoom(userId, roomId, this.now());
     await this.accountData.put(userId, roomId, "m.tag", { tags: { "m.server_notice": { order: 0.5 } } });
-    if (this.config.server_notices.auto_join) await this.membership.join(userId, roomId);
+    if (join) await this.membership.join(userId, roomId);
     return roomId;
   }
 }

@@ -39,6 +39,7 @@ import { registerRoomAdminRoutes } from "./admin/rooms.js";
 import { registerReportAdminRoutes } from "./admin/reports.js";
 import { registerServerNoticeAdminRoutes } from "./admin/server-notices.js";
 import { registerVersionAdminRoutes } from "./admin/version.js";
+import { registerWebPages } from "./web/routes.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -150,5 +151,6 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerReportAdminRoutes(http, app);
   registerServerNoticeAdminRoutes(http, app);
   registerVersionAdminRoutes(http, app);
+  registerWebPages(http, app);
   return http;
 }

@@ -33,6 +33,8 @@ export interface AccessTokensTable {
   created_ts: number;
   expires_ts: number | null;
   refresh_token_id: number | null;
+  /** When the login that started this session happened (0011; null before). */
+  session_start_ts?: number | null;
 }
 
 export interface RefreshTokensTable {
@@ -41,6 +43,8 @@ export interface RefreshTokensTable {
   user_id: string;
   device_id: string;
   created_ts: number;
+  /** When the login that started this session happened (0011; null before). */
+  session_start_ts?: number | null;
 }
 
 export interface AccountDataTable {

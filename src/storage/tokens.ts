@@ -10,6 +10,8 @@ export interface SessionRow {
   admin: number;
   deactivated: number;
   locked: number;
+  created_ts: number;
+  session_start_ts?: number | null;
 }
 
 export const tokensRepo = (db: Db) => ({
@@ -18,14 +20,14 @@ export const tokensRepo = (db: Db) => ({
     db
       .selectFrom("access_tokens as t")
       .innerJoin("users as u", "u.user_id", "t.user_id")
-      .select(["t.id as token_id", "t.user_id", "t.device_id", "t.expires_ts", "t.refresh_token_id", "u.admin", "u.deactivated", "u.locked"])
+      .select(["t.id as token_id", "t.user_id", "t.device_id", "t.expires_ts", "t.refresh_token_id", "u.admin", "u.deactivated", "u.locked", "t.created_ts", "t.session_start_ts"])
       .where("t.token_hash", "=", tokenHash)
       .executeTakeFirst(),
 
-  insertAccess: async (row: { token_hash: string; user_id: string; device_id: string; created_ts: number; expires_ts: number | null; refresh_token_id: number | null }) =>
+  insertAccess: async (row: { token_hash: string; user_id: string; device_id: string; created_ts: number; expires_ts: number | null; refresh_token_id: number | null; session_start_ts?: number | null }) =>
     Number((await db.insertInto("access_tokens").values(row).returning("id").executeTakeFirstOrThrow()).id),
 
-  insertRefresh: async (row: { token_hash: string; user_id: string; device_id: string; created_ts: number }) =>
+  insertRefresh: async (row: { token_hash: string; user_id: string; device_id: string; created_ts: number; session_start_ts?: number | null }) =>
     Number((await db.insertInto("refresh_tokens").values(row).returning("id").executeTakeFirstOrThrow()).id),
 
   findRefresh: (tokenHash: string) => db.selectFrom("refresh_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst(),

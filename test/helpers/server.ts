@@ -32,15 +32,16 @@ export interface TestServer {
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting" | "read_gate">> & {
+type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting" | "read_gate" | "login_security">> & {
   /** Read gate settings (thresholds, allowlist…), merged over the defaults by the schema. */
   read_gate?: DeepPartial<Config["read_gate"]>;
-  /** The server's clock (createApp's `now`), to replay weeks in a test. */
-  now?: () => number;
+  login_security?: Partial<Config["login_security"]>;
   password_hashing?: Partial<Config["password_hashing"]>;
   rate_limiting?: Partial<Config["rate_limiting"]>;
   /** The server's logger (e.g. `createLogger("debug", stream)` to capture what it logs). */
   log?: Logger;
+  /** The server's clock (createApp `now`), for tests that move time. */
+  now?: () => number;
 };
 
 /** A fresh PostgreSQL database for one test server; dropped on close. */
@@ -81,6 +82,8 @@ export async function startTestServer(allOverrides: Overrides = {}): Promise<Tes
     // Cheap hashing keeps tests fast; the production defaults are measured in bench/.
     password_hashing: { memory_kib: 1024, time_cost: 1, parallelism: 1, ...overrides.password_hashing },
     rate_limiting: { enabled: false, ...overrides.rate_limiting },
+    // Test admins log in with a password through user(); tests of the admin MFA rule turn it back on.
+    login_security: { mfa_required_for_admins: false, ...overrides.login_security },
   });
   const app = await createApp(config, log ?? createLogger(config.log_level), now ? { now } : {});
   const http = await buildServer(app);

@@ -80,7 +80,7 @@ test("login with password, legacy user field, wrong password", async () => {
   const e = await expectMatrixError(c.loginRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: "nobody" }, password: "x" }), "M_FORBIDDEN", 403);
   assert.equal(e.data.error, "Invalid username or password");
   const flows = await c.loginFlows();
-  assert.deepEqual(flows.flows.map((f) => f.type), ["m.login.password"]);
+  assert.deepEqual(flows.flows.map((f) => f.type), ["m.login.password", "m.login.sso", "m.login.token"]);
 });
 
 test("set and read the display name and avatar", async () => {

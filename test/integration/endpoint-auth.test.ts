@@ -193,6 +193,31 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: `${A}/event_reports/{report}`, auth: "admin" },
   { method: "DELETE", path: `${A}/event_reports/{report}`, auth: "admin" },
   { method: "POST", path: `${A}/send_server_notice`, auth: "admin", bad: { user_id: 5, content: { body: "x" } } },
+  { method: "GET", path: `${C}/login/sso/redirect?redirectUrl=http%3A%2F%2Fclient.example%2Fcb`, auth: "none" },
+  // Web pages (HTML, web login session cookie instead of a token; see login-web.test.ts).
+  { method: "GET", path: `${C}/auth/{stage}/fallback/web?session=none`, auth: "none" },
+  { method: "POST", path: `${C}/auth/{stage}/fallback/web?session=none`, auth: "none" },
+  { method: "GET", path: "/_rempart/login", auth: "none" },
+  { method: "POST", path: "/_rempart/login", auth: "none" },
+  { method: "GET", path: "/_rempart/login/mfa", auth: "none" },
+  { method: "POST", path: "/_rempart/login/mfa", auth: "none" },
+  { method: "POST", path: "/_rempart/login/webauthn/options", auth: "none" },
+  { method: "POST", path: "/_rempart/login/webauthn", auth: "none" },
+  { method: "GET", path: "/_rempart/login/continue", auth: "none" },
+  { method: "POST", path: "/_rempart/login/continue", auth: "none" },
+  { method: "POST", path: "/_rempart/logout", auth: "none" },
+  { method: "GET", path: "/_rempart/account", auth: "none" },
+  { method: "GET", path: "/_rempart/account/totp", auth: "none" },
+  { method: "POST", path: "/_rempart/account/totp", auth: "none" },
+  { method: "POST", path: "/_rempart/account/totp/delete", auth: "none" },
+  { method: "POST", path: "/_rempart/account/recovery-codes", auth: "none" },
+  { method: "POST", path: "/_rempart/account/webauthn/options", auth: "none" },
+  { method: "POST", path: "/_rempart/account/webauthn", auth: "none" },
+  { method: "POST", path: "/_rempart/account/webauthn/delete", auth: "none" },
+  { method: "POST", path: "/_rempart/account/sessions/delete", auth: "none" },
+  { method: "POST", path: "/_rempart/account/email", auth: "none" },
+  { method: "GET", path: "/_rempart/not-me?token=none", auth: "none" },
+  { method: "POST", path: "/_rempart/not-me", auth: "none" },
 ];
 
 let s: TestServer;
@@ -227,6 +252,7 @@ function fill(path: string): string {
     pushrule: ".m.rule.master",
     report: "1",
     deleteid: "no-such-delete",
+    stage: "m.login.sso",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }

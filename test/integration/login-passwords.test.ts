@@ -44,3 +44,19 @@ test("password change applies the policy, with the lower floor for an account th
   const eight = await call(s.url, "POST", `${C}/account/password`, { token: u.accessToken, body: { new_password: "nine-char" } });
   assert.equal(eight.status, 401, "passes the policy, then asks for auth");
 });
+
+test("second-factor codes: after 10 wrong codes in 15 minutes even the right one is refused for a while", async () => {
+  const u = await s.user();
+  const { TotpFactor } = await import("../../src/security/mfa/totp.js");
+  const { secret } = s.app.mfa.totp.newSecret(u.userId);
+  assert.ok(await s.app.mfa.totp.enrol(u.userId, secret, TotpFactor.codeFor(secret, Date.now() - 30_000)));
+  for (let i = 0; i < 10; i++) assert.equal(await s.app.mfa.verifyCode(u.userId, "000000"), null);
+  assert.equal(await s.app.mfa.verifyCode(u.userId, TotpFactor.codeFor(secret, Date.now())), null);
+  // Recovery codes are throttled the same way, and codes stored only as hashes.
+  const codes = await s.app.mfa.recovery.generate(u.userId);
+  const rows = await s.app.storage.db.selectFrom("mfa_recovery_codes").selectAll().where("user_id", "=", u.userId).execute();
+  assert.equal(rows.length, 10);
+  assert.ok(rows.every((r) => !codes.some((c) => r.code_hash.includes(c))));
+  const sealed = await s.app.storage.db.selectFrom("mfa_totp").select("secret_sealed").where("user_id", "=", u.userId).executeTakeFirstOrThrow();
+  assert.ok(!sealed.secret_sealed.includes(secret), "the TOTP seed is sealed at rest");
+});

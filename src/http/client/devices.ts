@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { App } from "../../app.js";
 import { optionalBody, parseBody, text } from "../body.js";
 import { authenticate } from "../auth.js";
-import { REAUTH_FLOWS } from "./account.js";
+import { reauthFlows } from "../../accounts/uia-stages.js";
 
 export function registerDeviceRoutes(http: FastifyInstance, app: App): void {
   http.get("/_matrix/client/v3/devices", async (req) => {
@@ -29,7 +29,7 @@ export function registerDeviceRoutes(http: FastifyInstance, app: App): void {
     const who = await authenticate(app, req);
     const body = optionalBody(z.object({ auth: z.unknown().optional() }), req.body);
     await app.devices.get(who.userId, req.params.deviceId);
-    await app.uia.check({ purpose: `delete devices ${req.params.deviceId}`, flows: REAUTH_FLOWS, userId: who.userId }, body.auth);
+    await app.uia.check({ purpose: `delete devices ${req.params.deviceId}`, flows: await reauthFlows(app, who.userId), userId: who.userId }, body.auth);
     await app.devices.delete(who.userId, [req.params.deviceId]);
     return {};
   });
@@ -38,7 +38,7 @@ export function registerDeviceRoutes(http: FastifyInstance, app: App): void {
     const who = await authenticate(app, req);
     const body = parseBody(z.object({ devices: z.array(text()).max(1000), auth: z.unknown().optional() }), req.body);
     const ids = [...new Set(body.devices)].sort();
-    await app.uia.check({ purpose: `delete devices ${ids.join(",")}`, flows: REAUTH_FLOWS, userId: who.userId }, body.auth);
+    await app.uia.check({ purpose: `delete devices ${ids.join(",")}`, flows: await reauthFlows(app, who.userId), userId: who.userId }, body.auth);
     await app.devices.delete(who.userId, ids);
     return {};
   });

@@ -4,13 +4,14 @@ import { z } from "zod";
 import type { App } from "../../app.js";
 import { parseBody, text } from "../body.js";
 import { authenticate } from "../auth.js";
-import { MatrixError } from "../errors.js";
+import { MatrixError, invalidParam, missingParam, userDeactivated, userLocked } from "../errors.js";
 
 const loginBody = z.object({
   type: z.string(),
   identifier: z.looseObject({ type: z.string(), user: text().optional() }).optional(),
   user: text().optional(),
   password: z.string().optional(),
+  token: z.string().max(1000).optional(),
   device_id: text().min(1).max(255).optional(),
   initial_device_display_name: text().max(255).optional(),
   refresh_token: z.boolean().optional(),
@@ -19,20 +20,54 @@ const loginBody = z.object({
 export function registerLoginRoutes(http: FastifyInstance, app: App): void {
   const rl = app.config.rate_limiting;
 
-  http.get("/_matrix/client/v3/login", async () => ({ flows: [{ type: "m.login.password" }] }));
+  // Client-server API "Login": m.login.sso leads to Rempart's own web login (password, then the
+  // second factor), which hands back an m.login.token. When a second factor is required for everyone,
+  // m.login.password is neither offered nor accepted.
+  http.get("/_matrix/client/v3/login", async () => {
+    const flows: Record<string, unknown>[] = [];
+    if (app.config.login_security.mfa !== "required") flows.push({ type: "m.login.password" });
+    flows.push({ type: "m.login.sso", identity_providers: [] }, { type: "m.login.token", get_login_token: false });
+    return { flows };
+  });
+
+  http.get("/_matrix/client/v3/login/sso/redirect", async (req, reply) => {
+    const redirectUrl = (req.query as Record<string, unknown>).redirectUrl;
+    if (typeof redirectUrl !== "string" || redirectUrl === "") throw missingParam("redirectUrl is required");
+    if (!URL.canParse(redirectUrl)) throw invalidParam("redirectUrl must be an absolute URL");
+    return reply.redirect(`/_rempart/login?redirect_url=${encodeURIComponent(redirectUrl)}`, 302);
+  });
 
   http.post("/_matrix/client/v3/login", async (req) => {
     app.rateLimiter.take("login", req.ip, rl.login_per_second, rl.login_burst);
     const body = parseBody(loginBody, req.body);
-    if (body.type !== "m.login.password") throw new MatrixError(400, "M_UNKNOWN", `Unsupported login type ${body.type}`);
-    let user: string | undefined;
-    if (body.identifier) {
-      if (body.identifier.type !== "m.id.user") throw new MatrixError(400, "M_UNKNOWN", `Unsupported identifier type ${body.identifier.type}`);
-      user = body.identifier.user;
-    } else user = body.user;
-    if (user === undefined || user === "") throw new MatrixError(400, "M_BAD_JSON", "identifier.user is required");
-    if (body.password === undefined) throw new MatrixError(400, "M_BAD_JSON", "password is required");
-    const userId = await app.accounts.checkPassword(app.accounts.resolveUserIdentifier(user), body.password);
+    let userId: string;
+    if (body.type === "m.login.token") {
+      if (body.token === undefined || body.token === "") throw new MatrixError(400, "M_BAD_JSON", "token is required");
+      const owner = await app.loginTokens.consume(body.token);
+      if (owner === undefined) throw new MatrixError(403, "M_FORBIDDEN", "Invalid or expired login token");
+      const user = await app.accounts.getUser(owner);
+      if (!user || user.deactivated) throw userDeactivated();
+      if (user.locked) throw userLocked();
+      userId = owner;
+    } else if (body.type === "m.login.password") {
+      if (app.config.login_security.mfa === "required") throw new MatrixError(400, "M_UNKNOWN", "m.login.password is not offered: use m.login.sso");
+      let user: string | undefined;
+      if (body.identifier) {
+        if (body.identifier.type !== "m.id.user") throw new MatrixError(400, "M_UNKNOWN", `Unsupported identifier type ${body.identifier.type}`);
+        user = body.identifier.user;
+      } else user = body.user;
+      if (user === undefined || user === "") throw new MatrixError(400, "M_BAD_JSON", "identifier.user is required");
+      if (body.password === undefined) throw new MatrixError(400, "M_BAD_JSON", "password is required");
+      userId = await app.passwordLogin.attempt(user, body.password, req.ip);
+      // Said only to someone who knew the password: the account needs its second factor.
+      if (await app.mfa.requiredFor(userId)) {
+        throw new MatrixError(403, "M_FORBIDDEN", "This account logs in with a second factor: use single sign-on (m.login.sso) in your client");
+      }
+      if (app.config.login_security.check_password_at_login) {
+        const u = await app.accounts.getUser(userId);
+        app.passwordPolicy.check(body.password, { localpart: u?.localpart, displayname: u?.displayname, mfa: false });
+      }
+    } else throw new MatrixError(400, "M_UNKNOWN", `Unsupported login type ${body.type}`);
     const result = await app.accounts.startSession(userId, {
       deviceId: body.device_id,
       displayName: body.initial_device_display_name,
@@ -40,7 +75,9 @@ export function registerLoginRoutes(http: FastifyInstance, app: App): void {
       ip: req.ip,
       userAgent: req.headers["user-agent"] ?? null,
     });
-    req.log.info({ user_id: userId, device_id: result.device_id }, "login");
+    req.log.info({ user_id: userId, device_id: result.device_id, type: body.type }, "login");
+    app.securityEvents.emit({ type: "login.succeeded", userId, ip: req.ip, detail: { device_id: result.device_id, login_type: body.type } });
+    await app.loginHooks.loggedIn(userId, result.device_id, req.ip, req.headers["user-agent"] ?? null);
     return {
       ...result,
       home_server: app.config.server_name,

@@ -90,4 +90,8 @@ export async function up(db: Kysely<any>, _dialect: Dialect): Promise<void> {
     .addColumn("user_id", "text", (c) => c.primaryKey())
     .addColumn("email", "text", (c) => c.notNull())
     .execute();
+  // Session limits (login_security.session_max_lifetime_ms): when the login that started a session
+  // happened, carried over refreshes. Null for sessions created before this migration.
+  await db.schema.alterTable("access_tokens").addColumn("session_start_ts", "bigint").execute();
+  await db.schema.alterTable("refresh_tokens").addColumn("session_start_ts", "bigint").execute();
 }
