@@ -25,6 +25,7 @@ import { usersRepo } from "./storage/users.js";
 import { Typing } from "./sync/typing.js";
 import { Receipts } from "./sync/receipts.js";
 import { SyncService } from "./sync/sync.js";
+import { createE2ee, type E2ee } from "./e2ee/index.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -50,6 +51,7 @@ export interface App {
   typing: Typing;
   receipts: Receipts;
   sync: SyncService;
+  e2ee: E2ee;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,8 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     sync.accountDataWritten(streamId);
     notifier.publishToUsers("account_data", [userId]);
   });
+  const devices = new Devices(storage, sessions, now);
+  const e2ee = await createE2ee({ storage, serverName: config.server_name, notifier, writer: roomWriter, sync, devices, accounts, log, now });
   const app: App = {
     config,
     storage,
@@ -88,7 +92,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     passwords,
     sessions,
     accounts,
-    devices: new Devices(storage, sessions, now),
+    devices,
     uia: new UserInteractiveAuth(storage, now),
     registrationTokens: new RegistrationTokens(storage, now),
     profiles,
@@ -102,7 +106,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     typing,
     receipts,
     sync,
-    close: () => storage.close(),
+    e2ee,
+    close: async () => {
+      await e2ee.deviceLists.settled();
+      await storage.close();
+    },
   };
   registerUiaStages(app);
   return app;

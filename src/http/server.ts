@@ -25,6 +25,10 @@ import { registerSearchRoutes } from "./client/search.js";
 import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
+import { registerKeyRoutes } from "./client/keys.js";
+import { registerToDeviceRoutes } from "./client/to-device.js";
+import { registerRoomKeyRoutes } from "./client/room-keys.js";
+import { registerDehydratedDeviceRoutes } from "./client/dehydrated-devices.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -121,5 +125,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerRelationRoutes(http, app);
   registerSyncRoutes(http, app);
   registerEphemeralRoutes(http, app);
+  registerKeyRoutes(http, app);
+  registerToDeviceRoutes(http, app);
+  registerRoomKeyRoutes(http, app);
+  registerDehydratedDeviceRoutes(http, app);
   return http;
 }
