@@ -82,27 +82,32 @@ export class OneTimeKeys {
   async claim(request: Record<string, Record<string, string>>): Promise<{ one_time_keys: Record<string, Record<string, Json>>; failures: Json }> {
     const out: Record<string, Record<string, Json>> = {};
     const failures: Json = {};
+    const local: Array<[string, Record<string, string>]> = [];
     for (const [userId, devices] of Object.entries(request)) {
       const parsed = parseUserId(userId);
       if (!parsed) throw invalidParam(`Invalid user id: ${userId.slice(0, 100)}`);
-      if (parsed.serverName !== this.serverName) {
-        failures[parsed.serverName] = { errcode: "M_UNAVAILABLE", error: "This server does not federate" };
-        continue;
-      }
-      for (const [deviceId, algorithm] of Object.entries(devices)) {
-        const key = await this.claimOne(userId, deviceId, algorithm);
-        if (key) (out[userId] ??= {})[deviceId] = key;
-      }
+      if (parsed.serverName !== this.serverName) failures[parsed.serverName] = { errcode: "M_UNAVAILABLE", error: "This server does not federate" };
+      else local.push([userId, devices]);
     }
+    // One transaction for the whole claim: one commit instead of one per device.
+    await this.storage.db.transaction().execute(async (tx) => {
+      const repo = e2eKeysRepo(tx);
+      for (const [userId, devices] of local) {
+        for (const [deviceId, algorithm] of Object.entries(devices)) {
+          const key = await this.claimOne(repo, userId, deviceId, algorithm);
+          if (key) (out[userId] ??= {})[deviceId] = key;
+        }
+      }
+    });
     return { one_time_keys: out, failures };
   }
 
-  private async claimOne(userId: string, deviceId: string, algorithm: string): Promise<Json | undefined> {
-    const otk = await this.repo.claimOneTimeKey(userId, deviceId, algorithm);
+  private async claimOne(repo: ReturnType<typeof e2eKeysRepo>, userId: string, deviceId: string, algorithm: string): Promise<Json | undefined> {
+    const otk = await repo.claimOneTimeKey(userId, deviceId, algorithm);
     if (otk) return { [`${algorithm}:${otk.key_id}`]: JSON.parse(otk.key_json) as unknown };
-    const fb = await this.repo.fallbackKey(userId, deviceId, algorithm);
+    const fb = await repo.fallbackKey(userId, deviceId, algorithm);
     if (!fb) return undefined;
-    if (!fb.used) await this.repo.markFallbackUsed(userId, deviceId, algorithm);
+    if (!fb.used) await repo.markFallbackUsed(userId, deviceId, algorithm);
     return { [`${algorithm}:${fb.key_id}`]: JSON.parse(fb.key_json) as unknown };
   }
 }

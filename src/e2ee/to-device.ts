@@ -3,7 +3,6 @@
 // (or, for a dehydrated device, by the next_batch of its events endpoint).
 import type { Storage } from "../storage/database.js";
 import { e2eStreamsRepo } from "../storage/e2ee-streams.js";
-import { devicesRepo } from "../storage/devices.js";
 import type { Notifier } from "../rooms/notifier.js";
 import type { SyncExtension, SyncResponse, SyncUser } from "../sync/sync.js";
 import { formatToken, parseToken } from "../sync/token.js";
@@ -73,13 +72,16 @@ export class ToDevice implements SyncExtension {
     const recipients = new Set<string>();
     await this.positions.write(this.storage.db, async (tx, position) => {
       const repo = e2eStreamsRepo(tx);
-      const devices = devicesRepo(tx);
       const rows = new Map<string, { user_id: string; device_id: string; stream_id: number; message_json: string }>();
       const known = new Map<string, Set<string>>();
+      for (const u of [...new Set(targets.map((t) => t.userId))]) known.set(u, new Set());
+      const users = [...known.keys()];
+      for (let i = 0; i < users.length; i += 500) {
+        for (const d of await e2eStreamsRepo(tx).devicesOf(users.slice(i, i + 500))) known.get(d.user_id)!.add(d.device_id);
+      }
       for (const t of targets) {
-        let mine = known.get(t.userId);
-        if (!mine) known.set(t.userId, (mine = new Set((await devices.list(t.userId)).map((d) => d.device_id))));
-        const ids = t.deviceIds === "*" ? [...mine] : t.deviceIds.filter((d) => mine!.has(d));
+        const mine = known.get(t.userId)!;
+        const ids = t.deviceIds === "*" ? [...mine] : t.deviceIds.filter((d) => mine.has(d));
         // A device named explicitly wins over "*" for the same user.
         for (const d of ids) {
           const k = `${t.userId}\u0000${d}`;

@@ -71,6 +71,11 @@ export const e2eStreamsRepo = (db: Db) => ({
   },
 
   // To-device.
+  devicesOf: (userIds: string[]) =>
+    userIds.length === 0
+      ? Promise.resolve([] as Array<{ user_id: string; device_id: string }>)
+      : db.selectFrom("devices").select(["user_id", "device_id"]).where("user_id", "in", userIds).execute(),
+
   getTxn: (userId: string, deviceId: string, txnId: string) =>
     db.selectFrom("e2e_to_device_txns").select("txn_id").where("user_id", "=", userId).where("device_id", "=", deviceId).where("txn_id", "=", txnId).executeTakeFirst(),
 
