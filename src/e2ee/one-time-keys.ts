@@ -3,6 +3,7 @@
 // none is left the device's fallback key is served (and marked used) instead.
 import type { Storage, Db } from "../storage/database.js";
 import { e2eKeysRepo } from "../storage/e2ee-keys.js";
+import { e2eStreamsRepo } from "../storage/e2ee-streams.js";
 import { invalidParam } from "../http/errors.js";
 import { parseUserId } from "../matrix/identifiers.js";
 import { checkOneTimeKey, type Json } from "./key-objects.js";
@@ -92,8 +93,15 @@ export class OneTimeKeys {
     // One transaction for the whole claim: one commit instead of one per device.
     await this.storage.db.transaction().execute(async (tx) => {
       const repo = e2eKeysRepo(tx);
+      // Only devices that exist: keys left behind by a device removed some other way are not served.
+      const existing = new Set<string>();
+      const users = local.map(([u]) => u);
+      for (let i = 0; i < users.length; i += 500) {
+        for (const d of await e2eStreamsRepo(tx).devicesOf(users.slice(i, i + 500))) existing.add(`${d.user_id}\u0000${d.device_id}`);
+      }
       for (const [userId, devices] of local) {
         for (const [deviceId, algorithm] of Object.entries(devices)) {
+          if (!existing.has(`${userId}\u0000${deviceId}`)) continue;
           const key = await this.claimOne(repo, userId, deviceId, algorithm);
           if (key) (out[userId] ??= {})[deviceId] = key;
         }

@@ -12,15 +12,18 @@ import { cryptoClient, decryptedBodies, eventually, passwordAuth, setUpSecurity,
 import { call } from "../helpers/http.js";
 import { createLogger } from "../../src/log.js";
 import { allStoredText } from "../helpers/db-text.js";
+import { CryptoEvent } from "matrix-js-sdk/lib/crypto-api/index.js";
 
 let s: TestServer;
 let logs = "";
 const clients: CryptoClient[] = [];
 const tag = randomBytes(4).toString("hex");
-const PLAIN = [`alice says the code word is heron-${tag}`, `bob answers with otter-${tag}`, `a later secret lynx-${tag}`];
+const PLAIN = [`alice says the code word is heron-${tag}`, `bob answers with otter-${tag}`, `a later secret lynx-${tag}`, `sent while Bob is away: wren-${tag}`];
 let alice: TestUser, bob: TestUser;
 let A: CryptoClient, B1: CryptoClient;
 let roomId: string;
+let B2: CryptoClient;
+let bob2: TestUser;
 
 before(async () => {
   const stream = new PassThrough();
@@ -91,8 +94,8 @@ test("Bob's second device: cross-signed from secret storage, history restored fr
   // Stop the first device: whatever the second one reads must come from the backup.
   B1.client.stopClient();
 
-  const bob2 = await login(bob);
-  const B2 = await cryptoClient(s.url, bob2);
+  bob2 = await login(bob);
+  B2 = await cryptoClient(s.url, bob2);
   clients.push(B2);
   // The new device first learns the user's cross-signing keys from the server (/keys/query).
   await eventually("the new device knows Bob's cross-signing keys", () => B2.crypto.userHasCrossSigningKeys(bob.userId, true));
@@ -138,6 +141,43 @@ test("Bob's second device: cross-signed from secret storage, history restored fr
   // New messages reach the new device too.
   await A.client.sendTextMessage(roomId, PLAIN[2]!);
   await eventually("Bob's second device decrypts a new message", () => decryptedBodies(B2.client, roomId).includes(PLAIN[2]!));
+});
+
+test("dehydrated device (MSC3814): keys sent while Bob has no device online are picked up by his next device", async () => {
+  assert.equal(await B2.crypto.isDehydrationSupported(), true);
+  await B2.crypto.startDehydration();
+  const dehydrated = await eventually("a dehydrated device on the server", async () => (await s.app.e2ee.dehydrated.get(bob.userId).catch(() => undefined))?.device_id);
+  await eventually("Alice sees the dehydrated device", async () => (await A.crypto.getUserDeviceInfo([bob.userId])).get(bob.userId)?.has(dehydrated));
+  // Bob goes offline everywhere; Alice writes.
+  B2.client.stopClient();
+  await A.client.sendTextMessage(roomId, PLAIN[3]!);
+  await eventually("the room key waits in the dehydrated device's inbox", async () => {
+    const rows = await s.app.storage.db.selectFrom("e2e_to_device_inbox").select("device_id").where("user_id", "=", bob.userId).where("device_id", "=", dehydrated).execute();
+    return rows.length > 0;
+  });
+
+  // A new device rehydrates: it reads the dehydrated device's to-device messages and gets the key.
+  const bob3 = await login(bob);
+  const B3 = await cryptoClient(s.url, bob3);
+  clients.push(B3);
+  let roomKeys = 0;
+  B3.client.on(CryptoEvent.RehydrationProgress, (keys: number) => (roomKeys = keys));
+  await eventually("the new device knows Bob's cross-signing keys", () => B3.crypto.userHasCrossSigningKeys(bob.userId, true));
+  await B3.crypto.bootstrapCrossSigning({ authUploadDeviceSigningKeys: passwordAuth(bob3) });
+  await B3.crypto.startDehydration({ rehydrate: true });
+  assert.ok(roomKeys >= 1, `rehydration imported ${roomKeys} room keys`);
+  const res = await B3.client.createMessagesRequest(roomId, null, 20, sdk.Direction.Backward);
+  const bodies: string[] = [];
+  for (const raw of res.chunk) {
+    const ev = new sdk.MatrixEvent(raw);
+    if (!ev.isEncrypted()) continue;
+    await B3.client.decryptEventIfNeeded(ev);
+    if (ev.getType() === "m.room.message") bodies.push(String(ev.getContent().body));
+  }
+  assert.ok(bodies.includes(PLAIN[3]!), `decrypted ${JSON.stringify(bodies)}`);
+  // Rehydration replaced the dehydrated device with a fresh one.
+  const next = await s.app.e2ee.dehydrated.get(bob.userId);
+  assert.notEqual(next.device_id, dehydrated);
 });
 
 test("no plaintext sent in the encrypted room is in the database or the logs", async () => {
