@@ -15,8 +15,7 @@ export interface KeyBackupData {
 
 export type RoomsKeys = Record<string, { sessions: Record<string, KeyBackupData> }>;
 
-const wrongVersion = (current: number | undefined) =>
-  new MatrixError(403, "M_WRONG_ROOM_KEYS_VERSION", "Wrong backup version", current === undefined ? {} : { current_version: String(current) });
+const wrongVersion = (current: number) => new MatrixError(403, "M_WRONG_ROOM_KEYS_VERSION", "Wrong backup version", { current_version: String(current) });
 
 /** Versions are decimal strings of positive integers; anything else names no version. */
 function parseVersion(v: string | undefined): number | undefined {
@@ -77,7 +76,10 @@ export class KeyBackup {
     await this.repo.updateAuthData(userId, Number(row.version), canonical(body.auth_data, "auth_data"));
   }
 
+  /** Deleting a version that was already deleted succeeds (the spec's DELETE /room_keys/version/{version}). */
   async deleteVersion(userId: string, version: string): Promise<void> {
+    const n = parseVersion(version);
+    if (n !== undefined && (await this.repo.versionEvenDeleted(userId, n))?.deleted === 1) return;
     const row = await this.versionRow(userId, version);
     if (!row) throw notFound("Unknown backup version");
     await this.storage.db.transaction().execute((tx) => e2eKeyBackupRepo(tx).deleteVersion(userId, Number(row.version)));
@@ -86,8 +88,10 @@ export class KeyBackup {
   /** Writes go only to the latest version (M_WRONG_ROOM_KEYS_VERSION otherwise, with the current one). */
   private async writableVersion(userId: string, version: string | undefined): Promise<number> {
     const latest = await this.repo.latestVersion(userId);
+    // As Synapse: no backup at all is a 404; a backup other than the current one a 403.
+    if (!latest) throw notFound("No current backup version");
     const n = parseVersion(version);
-    if (!latest || n !== Number(latest.version)) throw wrongVersion(latest ? Number(latest.version) : undefined);
+    if (n !== Number(latest.version)) throw wrongVersion(Number(latest.version));
     return n;
   }
 

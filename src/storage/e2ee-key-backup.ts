@@ -13,6 +13,9 @@ export const e2eKeyBackupRepo = (db: Db) => ({
   version: (userId: string, version: number) =>
     db.selectFrom("e2e_room_keys_versions").selectAll().where("user_id", "=", userId).where("version", "=", version).where("deleted", "=", 0).executeTakeFirst(),
 
+  versionEvenDeleted: (userId: string, version: number) =>
+    db.selectFrom("e2e_room_keys_versions").select("deleted").where("user_id", "=", userId).where("version", "=", version).executeTakeFirst(),
+
   async maxVersion(userId: string): Promise<number> {
     const r = await db.selectFrom("e2e_room_keys_versions").select(sql<number | null>`max(version)`.as("m")).where("user_id", "=", userId).executeTakeFirst();
     return Number(r?.m ?? 0);

@@ -111,7 +111,7 @@ test("key backup: versions, keys at three levels, replacement rules, etag and co
   const K = `${C}/room_keys`;
   const req = (method: string, path: string, body?: unknown, who = u) => call(s.url, method, path, { token: who.accessToken, body });
   err(await req("GET", `${K}/version`), 404, "M_NOT_FOUND", "no backup yet");
-  err(await req("PUT", `${K}/keys?version=1`, { rooms: {} }), 403, "M_WRONG_ROOM_KEYS_VERSION", "no version to write to");
+  err(await req("PUT", `${K}/keys?version=1`, { rooms: {} }), 404, "M_NOT_FOUND", "no backup to write to");
   const v1 = ok(await req("POST", `${K}/version`, { algorithm: ALG, auth_data: { public_key: "pk1", signatures: {} } }), "create").version as string;
   const info = ok(await req("GET", `${K}/version`), "latest");
   assert.deepEqual({ ...info, etag: undefined }, { algorithm: ALG, auth_data: { public_key: "pk1", signatures: {} }, count: 0, etag: undefined, version: v1 });
@@ -166,6 +166,8 @@ test("key backup: versions, keys at three levels, replacement rules, etag and co
   assert.equal(ok(await req("DELETE", `${K}/keys?version=${v2}`), "delete all").count, 0);
   ok(await req("DELETE", `${K}/version/${v2}`), "delete version");
   err(await req("GET", `${K}/version/${v2}`), 404, "M_NOT_FOUND", "deleted version");
+  ok(await req("DELETE", `${K}/version/${v2}`), "deleting it again succeeds");
+  err(await req("DELETE", `${K}/version/424242`), 404, "M_NOT_FOUND", "a version that never existed");
   assert.equal(ok(await req("GET", `${K}/version`), "latest after delete").version, v1);
   // A deleted version's number is never reused.
   const v3 = ok(await req("POST", `${K}/version`, { algorithm: ALG, auth_data: {} }), "create 3").version as string;
