@@ -66,6 +66,7 @@ import { LoginTokens } from "./security/login-tokens.js";
 import { LoginHooks } from "./security/login-hooks.js";
 import { WebSessions } from "./security/web-sessions.js";
 import { LoginAlerts } from "./security/login-alerts.js";
+import { createE2ee, type E2ee } from "./e2ee/index.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -127,6 +128,7 @@ export interface App {
   loginHooks: LoginHooks;
   webSessions: WebSessions;
   loginAlerts: LoginAlerts;
+  e2ee: E2ee;
   close(): Promise<void>;
 }
 
@@ -203,6 +205,8 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const auditExporter = new AuditExporter(storage, config.server_name, rg.audit, log);
   auditExporter.start();
   const loginGuard = new LoginGuard(storage, config.login_security, securityEvents, now);
+  const devices = new Devices(storage, sessions, now);
+  const e2ee = await createE2ee({ storage, serverName: config.server_name, notifier, writer: roomWriter, sync, devices, accounts, log, now });
   const app: App = {
     config,
     storage,
@@ -213,7 +217,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     passwords,
     sessions,
     accounts,
-    devices: new Devices(storage, sessions, now),
+    devices,
     uia: new UserInteractiveAuth(storage, now),
     registrationTokens: new RegistrationTokens(storage, now),
     profiles,
@@ -261,7 +265,9 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     loginHooks: new LoginHooks(log),
     webSessions: new WebSessions(storage, () => config.login_security.web_session_lifetime_ms, now),
     loginAlerts: undefined as unknown as LoginAlerts,
+    e2ee,
     close: async () => {
+      await e2ee.deviceLists.settled();
       await pushSender.close();
       await media.idle();
       await audit.close();

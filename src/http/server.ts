@@ -40,6 +40,10 @@ import { registerReportAdminRoutes } from "./admin/reports.js";
 import { registerServerNoticeAdminRoutes } from "./admin/server-notices.js";
 import { registerVersionAdminRoutes } from "./admin/version.js";
 import { registerWebPages } from "./web/routes.js";
+import { registerKeyRoutes } from "./client/keys.js";
+import { registerToDeviceRoutes } from "./client/to-device.js";
+import { registerRoomKeyRoutes } from "./client/room-keys.js";
+import { registerDehydratedDeviceRoutes } from "./client/dehydrated-devices.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -152,5 +156,9 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerServerNoticeAdminRoutes(http, app);
   registerVersionAdminRoutes(http, app);
   registerWebPages(http, app);
+  registerKeyRoutes(http, app);
+  registerToDeviceRoutes(http, app);
+  registerRoomKeyRoutes(http, app);
+  registerDehydratedDeviceRoutes(http, app);
   return http;
 }

@@ -131,6 +131,17 @@ export interface Database {
   blocked_rooms: BlockedRoomsTable;
   server_notice_rooms: ServerNoticeRoomsTable;
   erased_users: ErasedUsersTable;
+  e2e_device_keys: E2eDeviceKeysTable;
+  e2e_one_time_keys: E2eOneTimeKeysTable;
+  e2e_fallback_keys: E2eFallbackKeysTable;
+  e2e_cross_signing_keys: E2eCrossSigningKeysTable;
+  e2e_signatures: E2eSignaturesTable;
+  e2e_device_list_stream: E2eDeviceListStreamTable;
+  e2e_to_device_inbox: E2eToDeviceInboxTable;
+  e2e_to_device_txns: E2eToDeviceTxnsTable;
+  e2e_room_keys_versions: E2eRoomKeysVersionsTable;
+  e2e_room_keys: E2eRoomKeysTable;
+  e2e_dehydrated_devices: E2eDehydratedDevicesTable;
 }
 
 export interface RoomsTable {
@@ -468,4 +479,90 @@ export interface ServerNoticeRoomsTable {
 export interface ErasedUsersTable {
   user_id: string;
   erased_ts: number;
+}
+
+// End-to-end encryption (migration 0007_e2ee): public keys, signatures and ciphertext only.
+export interface E2eDeviceKeysTable {
+  user_id: string;
+  device_id: string;
+  key_json: string;
+}
+
+export interface E2eOneTimeKeysTable {
+  user_id: string;
+  device_id: string;
+  algorithm: string;
+  key_id: string;
+  key_json: string;
+}
+
+export interface E2eFallbackKeysTable {
+  user_id: string;
+  device_id: string;
+  algorithm: string;
+  key_id: string;
+  key_json: string;
+  used: number;
+}
+
+export interface E2eCrossSigningKeysTable {
+  user_id: string;
+  key_type: string;
+  public_key: string;
+  key_json: string;
+}
+
+export interface E2eSignaturesTable {
+  target_user_id: string;
+  target_key_id: string;
+  signer_user_id: string;
+  signer_key_id: string;
+  signature: string;
+}
+
+export interface E2eDeviceListStreamTable {
+  stream_id: number;
+  user_id: string;
+  observer: string;
+  kind: string;
+}
+
+export interface E2eToDeviceInboxTable {
+  user_id: string;
+  device_id: string;
+  stream_id: number;
+  message_json: string;
+}
+
+export interface E2eToDeviceTxnsTable {
+  user_id: string;
+  device_id: string;
+  txn_id: string;
+  created_ts: number;
+}
+
+export interface E2eRoomKeysVersionsTable {
+  user_id: string;
+  version: number;
+  algorithm: string;
+  auth_data: string;
+  etag: number;
+  deleted: number;
+}
+
+export interface E2eRoomKeysTable {
+  user_id: string;
+  version: number;
+  room_id: string;
+  session_id: string;
+  first_message_index: number;
+  forwarded_count: number;
+  is_verified: number;
+  session_data: string;
+}
+
+export interface E2eDehydratedDevicesTable {
+  user_id: string;
+  device_id: string;
+  device_data: string;
 }

@@ -16,6 +16,7 @@ type Auth = "none" | "user" | "admin";
 interface Endpoint {
   method: "GET" | "POST" | "PUT" | "DELETE";
   /** Placeholders: {me} {myDevice} {room} {alias} {event} {txn} {msgtype} {statetype} {receipttype} {reltype} {type} {rtoken} {filter} {pushkind} {pushrule}; for `other`,
+  /** Placeholders: {me} {myDevice} {room} {alias} {event} {txn} {msgtype} {statetype} {receipttype} {reltype} {type} {rtoken} {filter} {session} {version}; for `other`,
    * {other} {otherDevice}. */
   path: string;
   auth: Auth;
@@ -28,6 +29,7 @@ interface Endpoint {
 const C = "/_matrix/client/v3";
 const A = "/_synapse/admin/v1";
 const V1 = "/_matrix/client/v1";
+const MSC3814 = "/_matrix/client/unstable/org.matrix.msc3814.v1";
 const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: "/_matrix/client/versions", auth: "none" },
   { method: "GET", path: "/.well-known/matrix/client", auth: "none" },
@@ -140,6 +142,32 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: `${C}/pushers`, auth: "user" },
   { method: "POST", path: `${C}/pushers/set`, auth: "user", bad: { pushkey: 5, kind: "http", app_id: "x" } },
   { method: "GET", path: `${C}/notifications`, auth: "user" },
+  // End-to-end encryption.
+  { method: "POST", path: `${C}/keys/upload`, auth: "user", bad: { device_keys: "not keys" } },
+  { method: "POST", path: `${C}/keys/query`, auth: "user", bad: { device_keys: { "{me}": "all" } } },
+  { method: "POST", path: `${C}/keys/claim`, auth: "user", bad: { one_time_keys: { "{me}": { "{myDevice}": 5 } } } },
+  { method: "GET", path: `${C}/keys/changes?from=s0&to=s0`, auth: "user" },
+  { method: "POST", path: `${C}/keys/device_signing/upload`, auth: "user", bad: { master_key: "not a key" } },
+  { method: "POST", path: `${C}/keys/signatures/upload`, auth: "user", bad: { "{me}": "not signatures" } },
+  { method: "PUT", path: `${C}/sendToDevice/{type}/{txn}`, auth: "user", bad: { messages: { "{me}": { "{myDevice}": "not an object" } } } },
+  { method: "POST", path: `${C}/room_keys/version`, auth: "user", bad: { algorithm: 5, auth_data: {} } },
+  { method: "GET", path: `${C}/room_keys/version`, auth: "user" },
+  { method: "GET", path: `${C}/room_keys/version/{version}`, auth: "user" },
+  { method: "PUT", path: `${C}/room_keys/version/{version}`, auth: "user", bad: { algorithm: "m.megolm_backup.v1.curve25519-aes-sha2", auth_data: "none" } },
+  { method: "DELETE", path: `${C}/room_keys/version/{version}`, auth: "user" },
+  { method: "PUT", path: `${C}/room_keys/keys?version=1`, auth: "user", bad: { rooms: "none" } },
+  { method: "GET", path: `${C}/room_keys/keys?version=1`, auth: "user" },
+  { method: "DELETE", path: `${C}/room_keys/keys?version=1`, auth: "user" },
+  { method: "PUT", path: `${C}/room_keys/keys/{room}?version=1`, auth: "user", bad: { sessions: 5 } },
+  { method: "GET", path: `${C}/room_keys/keys/{room}?version=1`, auth: "user" },
+  { method: "DELETE", path: `${C}/room_keys/keys/{room}?version=1`, auth: "user" },
+  { method: "PUT", path: `${C}/room_keys/keys/{room}/{session}?version=1`, auth: "user", bad: { first_message_index: "0", forwarded_count: 0, is_verified: false, session_data: {} } },
+  { method: "GET", path: `${C}/room_keys/keys/{room}/{session}?version=1`, auth: "user" },
+  { method: "DELETE", path: `${C}/room_keys/keys/{room}/{session}?version=1`, auth: "user" },
+  { method: "PUT", path: `${MSC3814}/dehydrated_device`, auth: "user", bad: { device_id: 5, device_data: {}, device_keys: {} } },
+  { method: "GET", path: `${MSC3814}/dehydrated_device`, auth: "user" },
+  { method: "DELETE", path: `${MSC3814}/dehydrated_device`, auth: "user" },
+  { method: "POST", path: `${MSC3814}/dehydrated_device/{myDevice}/events`, auth: "user", bad: { next_batch: 5 } },
   // Synapse-compatible admin API.
   { method: "GET", path: `${A}/register`, auth: "none" },
   { method: "POST", path: `${A}/register`, auth: "none", bad: { nonce: 1, username: "x", password: "y", mac: "z" } },
@@ -253,6 +281,8 @@ function fill(path: string): string {
     report: "1",
     deleteid: "no-such-delete",
     stage: "m.login.sso",
+    session: "session-1",
+    version: "1",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }

@@ -10,7 +10,8 @@ import { authenticate } from "../auth.js";
 export const SUPPORTED_SPEC_VERSIONS = ["r0.6.1", "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6"];
 
 export function registerVersionRoutes(http: FastifyInstance, app: App): void {
-  const versions = JSON.stringify({ versions: SUPPORTED_SPEC_VERSIONS, unstable_features: {} });
+  // org.matrix.msc3814: dehydrated devices (src/e2ee/dehydrated-devices.ts).
+  const versions = JSON.stringify({ versions: SUPPORTED_SPEC_VERSIONS, unstable_features: { "org.matrix.msc3814": true } });
   http.get("/_matrix/client/versions", async (_req, reply) => reply.type("application/json").send(versions));
 
   const base = app.config.public_baseurl.replace(/\/$/, "");

@@ -11,6 +11,7 @@ import * as m0006 from "./0006_media.js";
 import * as m0013 from "./0013_policy.js";
 import * as m0010 from "./0010_audit.js";
 import * as m0012 from "./0012_admin.js";
+import * as m0007 from "./0007_e2ee.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -27,4 +28,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0013_policy": m0013,
   "0010_audit": m0010,
   "0012_admin": m0012,
+  "0007_e2ee": m0007,
 };

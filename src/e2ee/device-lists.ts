@@ -1,0 +1,153 @@
+// Device-list tracking (client-server API "Tracking the device list for a user"): /sync's
+// device_lists.changed/left and /keys/changes. A change to a user's devices or cross-signing keys
+// is one broadcast row, seen by everyone who shares a room with that user (and the user). Joins
+// and leaves add rows addressed to the users concerned: a join makes the joiner and the members
+// "changed" for each other; a leave makes them "left" for each other once they share no room.
+// We track every shared room, not only encrypted ones: a superset the spec allows, and a room can
+// become encrypted at any time.
+import type { Storage, Db } from "../storage/database.js";
+import { e2eStreamsRepo, type DeviceListRow } from "../storage/e2ee-streams.js";
+import { eventsRepo } from "../storage/events.js";
+import type { Notifier, RoomEventNotice } from "../rooms/notifier.js";
+import type { RoomWriter } from "../rooms/writer.js";
+import { stateKey } from "../matrix/pdu.js";
+import type { SyncExtension, SyncResponse, SyncUser } from "../sync/sync.js";
+import { E2eStream } from "./streams.js";
+import type { Logger } from "pino";
+
+export type Mark = (userId: string, observer?: string, kind?: "changed" | "left") => void;
+
+export class DeviceLists implements SyncExtension {
+  readonly stream = "device_lists" as const;
+  private readonly repo;
+  /** Membership before each membership event, captured in the writer's transaction. */
+  private prevMembership = new Map<string, string | null>();
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly storage: Storage,
+    private readonly notifier: Notifier,
+    private readonly positions: E2eStream,
+    private readonly log: Logger,
+  ) {
+    this.repo = e2eStreamsRepo(storage.db);
+  }
+
+  static async open(storage: Storage, notifier: Notifier, writer: RoomWriter, log: Logger): Promise<DeviceLists> {
+    const s = await E2eStream.open(storage.db, "device_lists", await e2eStreamsRepo(storage.db).maxDeviceListId());
+    const d = new DeviceLists(storage, notifier, s, log);
+    writer.addPersistHook(async (_tx, room, pdu) => {
+      if (pdu.type !== "m.room.member" || typeof pdu.state_key !== "string") return;
+      const prev = room.state.get(stateKey("m.room.member", pdu.state_key));
+      const m = prev?.content.membership;
+      d.prevMembership.set(pdu.event_id, typeof m === "string" ? m : null);
+    });
+    notifier.onRoomEvent((n) => d.onRoomEvent(n));
+    return d;
+  }
+
+  current(): number {
+    return this.positions.current();
+  }
+
+  /**
+   * Runs `work` in one transaction with the device-list rows it marks, then wakes whoever must
+   * hear of them. `mark(user)` broadcasts a change of `user`'s devices.
+   */
+  async write<T>(work: (tx: Db, mark: Mark) => Promise<T>): Promise<T> {
+    const rows: Omit<DeviceListRow, "stream_id">[] = [];
+    const result = await this.positions.write(this.storage.db, async (tx, position) => {
+      rows.length = 0;
+      const r = await work(tx, (userId, observer = "", kind = "changed") => rows.push({ user_id: userId, observer, kind }));
+      await e2eStreamsRepo(tx).insertDeviceListRows(rows.map((x) => ({ ...x, stream_id: position })));
+      return r;
+    });
+    if (rows.length) await this.wake(rows);
+    return result;
+  }
+
+  private async wake(rows: Omit<DeviceListRow, "stream_id">[]): Promise<void> {
+    const users = new Set<string>();
+    const broadcast = [...new Set(rows.filter((r) => r.observer === "").map((r) => r.user_id))];
+    for (const r of rows) users.add(r.observer === "" ? r.user_id : r.observer);
+    const events = eventsRepo(this.storage.db);
+    for (const u of broadcast) {
+      const rooms = (await events.roomsForUser(u, ["join"])).map((r) => r.room_id);
+      for (const m of await this.repo.joinedIn(rooms)) users.add(m);
+    }
+    this.notifier.publishToUsers("device_lists", [...users]);
+  }
+
+  /** Joins and leaves change who must track whose devices. Processed in order, after commit. */
+  private onRoomEvent(n: RoomEventNotice): void {
+    if (n.type !== "m.room.member" || !n.membershipOf) return;
+    const prev = this.prevMembership.get(n.eventId);
+    this.prevMembership.delete(n.eventId);
+    this.queue = this.queue
+      .then(() => this.membershipChanged(n.roomId, n.membershipOf!, n.eventId, prev ?? null))
+      .catch((e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "device-list update after a membership change failed"));
+  }
+
+  private async membershipChanged(roomId: string, userId: string, eventId: string, prev: string | null): Promise<void> {
+    const events = eventsRepo(this.storage.db);
+    const ev = await events.get(eventId);
+    if (!ev) return;
+    const now = ev.membership;
+    if (now === "join" && prev !== "join") {
+      const others = (await this.repo.joinedIn([roomId])).filter((u) => u !== userId);
+      await this.write(async (_tx, mark) => {
+        for (const m of others) {
+          mark(userId, m);
+          mark(m, userId);
+        }
+      });
+    } else if (prev === "join" && now !== "join") {
+      const others = (await this.repo.joinedIn([roomId])).filter((u) => u !== userId);
+      const myRooms = (await events.roomsForUser(userId, ["join"])).map((r) => r.room_id);
+      const stillShared = await this.repo.joinedAmong(myRooms, others);
+      const gone = others.filter((m) => !stillShared.has(m));
+      if (gone.length === 0) return;
+      await this.write(async (_tx, mark) => {
+        for (const m of gone) {
+          mark(userId, m, "left");
+          mark(m, userId, "left");
+        }
+      });
+    }
+  }
+
+  /** Waits until the membership-driven updates queued so far are written (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Changed and left users between two positions, as `observer` must see them. */
+  async changes(observer: string, after: number, upTo: number): Promise<{ changed: string[]; left: string[] }> {
+    if (upTo <= after) return { changed: [], left: [] };
+    const rows = await this.repo.deviceListRows(observer, after, upTo);
+    if (rows.length === 0) return { changed: [], left: [] };
+    const broadcastUsers = [...new Set(rows.filter((r) => r.observer === "" && r.user_id !== observer).map((r) => r.user_id))];
+    let visible = new Set<string>();
+    if (broadcastUsers.length) {
+      const myRooms = (await eventsRepo(this.storage.db).roomsForUser(observer, ["join"])).map((r) => r.room_id);
+      visible = await this.repo.joinedAmong(myRooms, broadcastUsers);
+    }
+    const latest = new Map<string, string>();
+    for (const r of rows) {
+      if (r.observer === "" && r.user_id !== observer && !visible.has(r.user_id)) continue;
+      latest.set(r.user_id, r.kind);
+    }
+    const changed: string[] = [];
+    const left: string[] = [];
+    for (const [u, kind] of latest) (kind === "left" ? left : changed).push(u);
+    return { changed: changed.sort(), left: left.sort() };
+  }
+
+  async fill(user: SyncUser, since: number | undefined, upTo: number, response: SyncResponse): Promise<boolean> {
+    // Device lists are a delta: an initial sync has none (the client queries what it needs).
+    if (since === undefined) return false;
+    const { changed, left } = await this.changes(user.userId, since, upTo);
+    response.device_lists = { changed, left };
+    return changed.length > 0 || left.length > 0;
+  }
+}

@@ -1,0 +1,121 @@
+// One-time and fallback keys (client-server API "One-time and fallback keys"): uploaded by a
+// device, claimed by others to start an Olm session. A claim takes a one-time key for good; when
+// none is left the device's fallback key is served (and marked used) instead.
+import type { Storage, Db } from "../storage/database.js";
+import { e2eKeysRepo } from "../storage/e2ee-keys.js";
+import { e2eStreamsRepo } from "../storage/e2ee-streams.js";
+import { invalidParam } from "../http/errors.js";
+import { parseUserId } from "../matrix/identifiers.js";
+import { checkOneTimeKey, type Json } from "./key-objects.js";
+
+/** A device holds at most this many unclaimed one-time keys (clients keep ~50). */
+export const MAX_ONE_TIME_KEYS_PER_DEVICE = 1000;
+
+export interface KeyCounts {
+  oneTimeKeyCounts: Record<string, number>;
+  unusedFallbackKeyTypes: string[];
+}
+
+export class OneTimeKeys {
+  private readonly repo;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly serverName: string,
+  ) {
+    this.repo = e2eKeysRepo(storage.db);
+  }
+
+  /** Stores uploaded one-time keys (re-uploading the same key is a no-op; a different one under
+   * a used id is refused) and fallback keys (one per algorithm, replacing the previous one). */
+  async store(tx: Db, userId: string, deviceId: string, ed25519: string | undefined, oneTimeKeys: Json | undefined, fallbackKeys: Json | undefined): Promise<void> {
+    const repo = e2eKeysRepo(tx);
+    if (oneTimeKeys) {
+      const byAlg = new Map<string, Array<{ keyId: string; json: string }>>();
+      for (const [id, v] of Object.entries(oneTimeKeys)) {
+        const k = checkOneTimeKey(id, v, userId, deviceId, ed25519, "one_time_keys");
+        const list = byAlg.get(k.algorithm) ?? [];
+        list.push({ keyId: k.keyId, json: k.json });
+        byAlg.set(k.algorithm, list);
+      }
+      const counts = new Map((await repo.countOneTimeKeys(userId, deviceId)).map((c) => [c.algorithm, Number(c.n)]));
+      for (const [algorithm, keys] of byAlg) {
+        const existing = new Map((await repo.oneTimeKeys(userId, deviceId, algorithm, keys.map((k) => k.keyId))).map((r) => [r.key_id, r.key_json]));
+        const fresh = keys.filter((k) => {
+          const old = existing.get(k.keyId);
+          if (old !== undefined && old !== k.json) throw invalidParam(`One-time key ${algorithm}:${k.keyId} already exists with another value`);
+          return old === undefined;
+        });
+        if ((counts.get(algorithm) ?? 0) + fresh.length > MAX_ONE_TIME_KEYS_PER_DEVICE) {
+          throw invalidParam(`A device may hold at most ${MAX_ONE_TIME_KEYS_PER_DEVICE} one-time keys`);
+        }
+        for (let i = 0; i < fresh.length; i += 200) {
+          await repo.insertOneTimeKeys(fresh.slice(i, i + 200).map((k) => ({ user_id: userId, device_id: deviceId, algorithm, key_id: k.keyId, key_json: k.json })));
+        }
+      }
+    }
+    if (fallbackKeys) {
+      const seen = new Set<string>();
+      for (const [id, v] of Object.entries(fallbackKeys)) {
+        const k = checkOneTimeKey(id, v, userId, deviceId, ed25519, "fallback_keys");
+        if (seen.has(k.algorithm)) throw invalidParam(`fallback_keys: one key per algorithm`);
+        seen.add(k.algorithm);
+        const old = await repo.fallbackKey(userId, deviceId, k.algorithm);
+        const same = old !== undefined && old.key_id === k.keyId && old.key_json === k.json;
+        await repo.putFallbackKey({ user_id: userId, device_id: deviceId, algorithm: k.algorithm, key_id: k.keyId, key_json: k.json, used: same ? old.used : 0 });
+      }
+    }
+  }
+
+  async counts(userId: string, deviceId: string): Promise<KeyCounts> {
+    const rows = await this.repo.countOneTimeKeys(userId, deviceId);
+    // signed_curve25519 is always reported, 0 included: it is how clients learn to top up.
+    const oneTimeKeyCounts: Record<string, number> = { signed_curve25519: 0 };
+    for (const r of rows) oneTimeKeyCounts[r.algorithm] = Number(r.n);
+    const unusedFallbackKeyTypes = (await this.repo.unusedFallbackAlgorithms(userId, deviceId)).map((r) => r.algorithm).sort();
+    return { oneTimeKeyCounts, unusedFallbackKeyTypes };
+  }
+
+  /**
+   * POST /keys/claim. Unknown users and devices, and devices without keys, are left out of the
+   * result as the spec says; a malformed user id is a 400.
+   */
+  async claim(request: Record<string, Record<string, string>>): Promise<{ one_time_keys: Record<string, Record<string, Json>>; failures: Json }> {
+    const out: Record<string, Record<string, Json>> = {};
+    const failures: Json = {};
+    const local: Array<[string, Record<string, string>]> = [];
+    for (const [userId, devices] of Object.entries(request)) {
+      const parsed = parseUserId(userId);
+      if (!parsed) throw invalidParam(`Invalid user id: ${userId.slice(0, 100)}`);
+      if (parsed.serverName !== this.serverName) failures[parsed.serverName] = { errcode: "M_UNAVAILABLE", error: "This server does not federate" };
+      else local.push([userId, devices]);
+    }
+    // One transaction for the whole claim: one commit instead of one per device.
+    await this.storage.db.transaction().execute(async (tx) => {
+      const repo = e2eKeysRepo(tx);
+      // Only devices that exist: keys left behind by a device removed some other way are not served.
+      const existing = new Set<string>();
+      const users = local.map(([u]) => u);
+      for (let i = 0; i < users.length; i += 500) {
+        for (const d of await e2eStreamsRepo(tx).devicesOf(users.slice(i, i + 500))) existing.add(`${d.user_id}\u0000${d.device_id}`);
+      }
+      for (const [userId, devices] of local) {
+        for (const [deviceId, algorithm] of Object.entries(devices)) {
+          if (!existing.has(`${userId}\u0000${deviceId}`)) continue;
+          const key = await this.claimOne(repo, userId, deviceId, algorithm);
+          if (key) (out[userId] ??= {})[deviceId] = key;
+        }
+      }
+    });
+    return { one_time_keys: out, failures };
+  }
+
+  private async claimOne(repo: ReturnType<typeof e2eKeysRepo>, userId: string, deviceId: string, algorithm: string): Promise<Json | undefined> {
+    const otk = await repo.claimOneTimeKey(userId, deviceId, algorithm);
+    if (otk) return { [`${algorithm}:${otk.key_id}`]: JSON.parse(otk.key_json) as unknown };
+    const fb = await repo.fallbackKey(userId, deviceId, algorithm);
+    if (!fb) return undefined;
+    if (!fb.used) await repo.markFallbackUsed(userId, deviceId, algorithm);
+    return { [`${algorithm}:${fb.key_id}`]: JSON.parse(fb.key_json) as unknown };
+  }
+}

@@ -1,0 +1,114 @@
+// Device keys, one-time keys and fallback keys (client-server API "Device keys",
+// "One-time and fallback keys"). Public keys only.
+import { sql } from "kysely";
+import type { Db } from "./database.js";
+
+export const e2eKeysRepo = (db: Db) => ({
+  deviceKeys: (userId: string, deviceId: string) =>
+    db.selectFrom("e2e_device_keys").select("key_json").where("user_id", "=", userId).where("device_id", "=", deviceId).executeTakeFirst(),
+
+  /** Device keys of many users, only for devices that still exist. */
+  deviceKeysOf: (userIds: string[]) =>
+    userIds.length === 0
+      ? Promise.resolve([] as Array<{ user_id: string; device_id: string; key_json: string; display_name: string | null }>)
+      : db
+          .selectFrom("e2e_device_keys as k")
+          .innerJoin("devices as d", (j) => j.onRef("d.user_id", "=", "k.user_id").onRef("d.device_id", "=", "k.device_id"))
+          .select(["k.user_id", "k.device_id", "k.key_json", "d.display_name"])
+          .where("k.user_id", "in", userIds)
+          .execute(),
+
+  putDeviceKeys: (userId: string, deviceId: string, keyJson: string) =>
+    db
+      .insertInto("e2e_device_keys")
+      .values({ user_id: userId, device_id: deviceId, key_json: keyJson })
+      .onConflict((oc) => oc.columns(["user_id", "device_id"]).doUpdateSet({ key_json: keyJson }))
+      .execute(),
+
+  oneTimeKeys: (userId: string, deviceId: string, algorithm: string, keyIds: string[]) =>
+    keyIds.length === 0
+      ? Promise.resolve([] as Array<{ key_id: string; key_json: string }>)
+      : db
+          .selectFrom("e2e_one_time_keys")
+          .select(["key_id", "key_json"])
+          .where("user_id", "=", userId)
+          .where("device_id", "=", deviceId)
+          .where("algorithm", "=", algorithm)
+          .where("key_id", "in", keyIds)
+          .execute(),
+
+  insertOneTimeKeys: (rows: Array<{ user_id: string; device_id: string; algorithm: string; key_id: string; key_json: string }>) =>
+    rows.length === 0 ? Promise.resolve() : db.insertInto("e2e_one_time_keys").values(rows).execute().then(() => undefined),
+
+  countOneTimeKeys: (userId: string, deviceId: string) =>
+    db
+      .selectFrom("e2e_one_time_keys")
+      .select(["algorithm", sql<number>`count(*)`.as("n")])
+      .where("user_id", "=", userId)
+      .where("device_id", "=", deviceId)
+      .groupBy("algorithm")
+      .execute(),
+
+  /** Takes one one-time key of the algorithm: deletes it and returns it, or undefined. */
+  async claimOneTimeKey(userId: string, deviceId: string, algorithm: string): Promise<{ key_id: string; key_json: string } | undefined> {
+    // Concurrent claims may pick the same key; the loser's delete removes nothing, so try again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const pick = await db
+        .selectFrom("e2e_one_time_keys")
+        .select(["key_id", "key_json"])
+        .where("user_id", "=", userId)
+        .where("device_id", "=", deviceId)
+        .where("algorithm", "=", algorithm)
+        .orderBy("key_id")
+        .limit(1)
+        .executeTakeFirst();
+      if (!pick) return undefined;
+      const r = await db
+        .deleteFrom("e2e_one_time_keys")
+        .where("user_id", "=", userId)
+        .where("device_id", "=", deviceId)
+        .where("algorithm", "=", algorithm)
+        .where("key_id", "=", pick.key_id)
+        .executeTakeFirst();
+      if (Number(r.numDeletedRows) === 1) return pick;
+    }
+    return undefined;
+  },
+
+  fallbackKey: (userId: string, deviceId: string, algorithm: string) =>
+    db
+      .selectFrom("e2e_fallback_keys")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .where("device_id", "=", deviceId)
+      .where("algorithm", "=", algorithm)
+      .executeTakeFirst(),
+
+  putFallbackKey: (row: { user_id: string; device_id: string; algorithm: string; key_id: string; key_json: string; used: number }) =>
+    db
+      .insertInto("e2e_fallback_keys")
+      .values(row)
+      .onConflict((oc) => oc.columns(["user_id", "device_id", "algorithm"]).doUpdateSet({ key_id: row.key_id, key_json: row.key_json, used: row.used }))
+      .execute(),
+
+  markFallbackUsed: (userId: string, deviceId: string, algorithm: string) =>
+    db.updateTable("e2e_fallback_keys").set({ used: 1 }).where("user_id", "=", userId).where("device_id", "=", deviceId).where("algorithm", "=", algorithm).execute(),
+
+  unusedFallbackAlgorithms: (userId: string, deviceId: string) =>
+    db.selectFrom("e2e_fallback_keys").select("algorithm").where("user_id", "=", userId).where("device_id", "=", deviceId).where("used", "=", 0).execute(),
+
+  /** Removes every key of the given devices (device deleted or replaced). */
+  async deleteDevices(userId: string, deviceIds: string[]): Promise<void> {
+    if (deviceIds.length === 0) return;
+    await db.deleteFrom("e2e_device_keys").where("user_id", "=", userId).where("device_id", "in", deviceIds).execute();
+    await db.deleteFrom("e2e_one_time_keys").where("user_id", "=", userId).where("device_id", "in", deviceIds).execute();
+    await db.deleteFrom("e2e_fallback_keys").where("user_id", "=", userId).where("device_id", "in", deviceIds).execute();
+    await db.deleteFrom("e2e_signatures").where("target_user_id", "=", userId).where("target_key_id", "in", deviceIds).execute();
+  },
+
+  async deleteUser(userId: string): Promise<void> {
+    await db.deleteFrom("e2e_device_keys").where("user_id", "=", userId).execute();
+    await db.deleteFrom("e2e_one_time_keys").where("user_id", "=", userId).execute();
+    await db.deleteFrom("e2e_fallback_keys").where("user_id", "=", userId).execute();
+  },
+});
