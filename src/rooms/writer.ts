@@ -25,6 +25,7 @@ import { applyRedaction } from "./redactions.js";
 import { searchEntriesFor } from "./search-index.js";
 import { insertSearchEntry } from "../storage/search.js";
 import { relationOf } from "./relations-index.js";
+import { GroupCommit } from "../storage/group-commit.js";
 
 /** What a caller asks to write; the writer fills in everything else. */
 export interface EventDraft {
@@ -81,6 +82,7 @@ export class RoomWriter {
   private cache = new Map<string, RoomCacheEntry>();
   private readonly events;
   private readonly rooms;
+  private readonly commits;
 
   private constructor(
     private readonly storage: Storage,
@@ -92,6 +94,7 @@ export class RoomWriter {
   ) {
     this.events = eventsRepo(storage.db);
     this.rooms = roomsRepo(storage.db);
+    this.commits = new GroupCommit(storage.db, storage.dialect === "sqlite");
   }
 
   static async open(storage: Storage, serverName: string, key: SigningKey, now: () => number, notifier: Notifier): Promise<RoomWriter> {
@@ -278,7 +281,8 @@ export class RoomWriter {
     };
     let redactedTarget: PDU | undefined;
     try {
-      await this.storage.db.transaction().execute(async (tx) => {
+      // Events of other rooms being persisted at the same moment share this transaction.
+      await this.commits.run(async (tx) => {
         if (extra) await extra(tx);
         const events = eventsRepo(tx);
         await events.insert(row);
