@@ -5,6 +5,7 @@ import type { Dialect } from "../database.js";
 import * as m0001 from "./0001_accounts.js";
 import * as m0002 from "./0002_rooms.js";
 import * as m0005 from "./0005_receipts.js";
+import * as m0009 from "./0009_rooms_extra.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -15,4 +16,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0001_accounts": m0001,
   "0002_rooms": m0002,
   "0005_receipts": m0005,
+  "0009_rooms_extra": m0009,
 };
