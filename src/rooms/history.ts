@@ -64,7 +64,8 @@ export class RoomReader {
       for (const row of batch) {
         consumed++;
         from = q.dir === "b" ? Number(row.stream_ordering) - 1 : Number(row.stream_ordering);
-        if (view.canSee(row) && eventMatches(q.filter, { ...row, content: contentOf(row) })) chunk.push(row);
+        // Content is parsed only for a filter that looks at it (contains_url): most pages have none.
+        if (view.canSee(row) && (q.filter === undefined || eventMatches(q.filter, { ...row, content: q.filter.contains_url === undefined ? undefined : contentOf(row) }))) chunk.push(row);
         if (chunk.length >= limit) break;
       }
       if (batch.length < want && consumed === batch.length) exhausted = true;

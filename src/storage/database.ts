@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, PostgresDialect, Migrator, type Migration, type 
 import SQLite from "better-sqlite3";
 import type { Database } from "./schema.js";
 import { migrations } from "./migrations/index.js";
+import { withStatementCache } from "./sqlite-statements.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -45,7 +46,7 @@ export async function openStorage(database: string, opts: { migrate?: boolean } 
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   const storage: Storage = { db, dialect, close: () => db.destroy() };
   if (opts.migrate !== false) await migrate(storage);

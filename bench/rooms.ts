@@ -1,0 +1,186 @@
+// Rooms benchmark: how fast the room writer takes events and /messages answers, on the real server
+// (`node bin/rempart.js start`, child process, 127.0.0.1), on SQLite and optionally PostgreSQL.
+//
+//   npm run bench:rooms                                   # SQLite
+//   npm run bench:rooms -- --postgres postgres://postgres@127.0.0.1:5432/postgres   # both
+//   node dist/bench/rooms.js --sends 2000 --per-client 50 --reads 300 [--postgres URL]
+//
+// Figures: sequential sends/s with one client; sends/s with 64 clients (64 rooms, then one shared
+// room); /messages latency for a page of 100 events (median, p95). Prints a table and one line
+// `BENCH_JSON {...}`. The load generator shares the machine's cores with the server: compare
+// figures of one run, not across machines.
+import { performance } from "node:perf_hooks";
+import { startServer, type RunningServer } from "./lib/server.js";
+import { freshDataDir, removeDataDir } from "./lib/datadir.js";
+import { freshPostgresDatabase, dropAllDatabases, type FreshDatabase } from "./lib/postgres.js";
+import { register, type Session } from "./lib/matrix.js";
+import { median, percentile, round, fmt, table } from "./lib/stats.js";
+import { stopAll } from "./lib/children.js";
+import { assertLoopback } from "./lib/loopback.js";
+
+const TARGETS = { sequentialSqlite: 1000, sequentialPostgres: 500, concurrent: 2000, messagesMedianMs: 5 };
+const CLIENTS = 64;
+
+interface Options {
+  postgres?: string;
+  sends: number;
+  perClient: number;
+  reads: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = { sends: 2000, perClient: 40, reads: 300 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--postgres") o.postgres = next();
+    else if (a === "--sends") o.sends = Number(next());
+    else if (a === "--per-client") o.perClient = Number(next());
+    else if (a === "--reads") o.reads = Number(next());
+    else if (a === "--help" || a === "-h") {
+      console.log("usage: node dist/bench/rooms.js [--postgres URL] [--sends N] [--per-client N] [--reads N]");
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const log = (msg: string) => process.stderr.write(`[bench:rooms] ${msg}\n`);
+
+// Registration open, no rate limits, cheap password hashing: the benchmark measures rooms, not logins.
+const SERVER_ENV = {
+  REMPART_ENABLE_REGISTRATION: "true",
+  REMPART_RATE_LIMITING__ENABLED: "false",
+  REMPART_PASSWORD_HASHING__MEMORY_KIB: "1024",
+  REMPART_PASSWORD_HASHING__TIME_COST: "1",
+};
+
+async function api<T>(base: string, method: string, path: string, token: string, body?: unknown): Promise<T> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as T;
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const createRoom = (base: string, s: Session, preset = "public_chat") => api<{ room_id: string }>(base, "POST", "/_matrix/client/v3/createRoom", s.access_token, { preset });
+const join = (base: string, s: Session, roomId: string) => api<object>(base, "POST", `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, s.access_token, {});
+let txn = 0;
+const send = (base: string, s: Session, roomId: string, body: string) =>
+  api<{ event_id: string }>(base, "PUT", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/b${++txn}`, s.access_token, { msgtype: "m.text", body });
+
+interface Figures {
+  backend: "sqlite" | "postgres";
+  sequentialSendsPerS: number;
+  concurrentRoomsSendsPerS: number;
+  concurrentOneRoomSendsPerS: number;
+  messages100MedianMs: number;
+  messages100P95Ms: number;
+}
+
+async function sequential(base: string, s: Session, n: number): Promise<number> {
+  const { room_id } = await createRoom(base, s);
+  for (let i = 0; i < 100; i++) await send(base, s, room_id, `warm ${i}`);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await send(base, s, room_id, `sequential ${i}`);
+  return n / ((performance.now() - t0) / 1000);
+}
+
+/** Every client sends `perClient` messages one after the other, all clients at the same time. */
+async function concurrent(base: string, users: Session[], roomOf: (i: number) => string, perClient: number): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(users.map(async (u, i) => {
+    for (let j = 0; j < perClient; j++) await send(base, u, roomOf(i), `c${i} m${j}`);
+  }));
+  return (users.length * perClient) / ((performance.now() - t0) / 1000);
+}
+
+async function messagesLatency(base: string, s: Session, reads: number): Promise<{ median: number; p95: number }> {
+  const { room_id } = await createRoom(base, s);
+  for (let i = 0; i < 150; i++) await send(base, s, room_id, `history ${i} with a body of ordinary length, about one line of chat`);
+  const path = `/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/messages?dir=b&limit=100`;
+  const times: number[] = [];
+  for (let i = 0; i < reads + 20; i++) {
+    const t0 = performance.now();
+    const res = await api<{ chunk: unknown[] }>(base, "GET", path, s.access_token);
+    const t = performance.now() - t0;
+    if (res.chunk.length !== 100) throw new Error(`expected 100 events, got ${res.chunk.length}`);
+    if (i >= 20) times.push(t);
+  }
+  return { median: median(times), p95: percentile(times, 95) };
+}
+
+async function measure(backend: "sqlite" | "postgres", o: Options): Promise<Figures> {
+  const dataDir = freshDataDir();
+  let db: FreshDatabase | undefined;
+  let server: RunningServer | undefined;
+  try {
+    if (backend === "postgres") db = await freshPostgresDatabase(o.postgres!);
+    ({ server } = await startServer({ dataDir, database: db?.url, env: SERVER_ENV }));
+    const base = server.url;
+    assertLoopback(base);
+    log(`${backend}: registering ${CLIENTS} users`);
+    const users: Session[] = [];
+    for (let i = 0; i < CLIENTS; i++) users.push(await register(base, `bench${i}`, `bench-password-${i}`));
+    const one = users[0]!;
+
+    log(`${backend}: ${o.sends} sequential sends`);
+    const sequentialSendsPerS = await sequential(base, one, o.sends);
+
+    log(`${backend}: ${CLIENTS} clients × ${o.perClient} sends, one room each`);
+    const own = await Promise.all(users.map((u) => createRoom(base, u).then((r) => r.room_id)));
+    await concurrent(base, users, (i) => own[i]!, 5);
+    const concurrentRoomsSendsPerS = await concurrent(base, users, (i) => own[i]!, o.perClient);
+
+    log(`${backend}: ${CLIENTS} clients × ${o.perClient} sends, one shared room`);
+    const { room_id: shared } = await createRoom(base, one);
+    for (const u of users.slice(1)) await join(base, u, shared);
+    const concurrentOneRoomSendsPerS = await concurrent(base, users, () => shared, o.perClient);
+
+    log(`${backend}: ${o.reads} × /messages?limit=100`);
+    const m = await messagesLatency(base, one, o.reads);
+    return { backend, sequentialSendsPerS, concurrentRoomsSendsPerS, concurrentOneRoomSendsPerS, messages100MedianMs: m.median, messages100P95Ms: m.p95 };
+  } finally {
+    await server?.stop();
+    removeDataDir(dataDir);
+    await db?.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  try {
+    const results: Figures[] = [await measure("sqlite", o)];
+    if (o.postgres) results.push(await measure("postgres", o));
+    const rows = [["figure", ...results.map((r) => r.backend), "target"]];
+    const seqTarget = results.map((r) => (r.backend === "sqlite" ? TARGETS.sequentialSqlite : TARGETS.sequentialPostgres));
+    rows.push(["sequential sends/s, 1 client", ...results.map((r) => fmt(r.sequentialSendsPerS)), `≥ ${seqTarget.map((t) => fmt(t)).join(" / ")}`]);
+    rows.push([`sends/s, ${CLIENTS} clients, ${CLIENTS} rooms`, ...results.map((r) => fmt(r.concurrentRoomsSendsPerS)), `≥ ${fmt(TARGETS.concurrent)}`]);
+    rows.push([`sends/s, ${CLIENTS} clients, 1 room`, ...results.map((r) => fmt(r.concurrentOneRoomSendsPerS)), `≥ ${fmt(TARGETS.concurrent)}`]);
+    rows.push(["/messages 100 events, median ms", ...results.map((r) => fmt(r.messages100MedianMs, 2)), `≤ ${TARGETS.messagesMedianMs}`]);
+    rows.push(["/messages 100 events, p95 ms", ...results.map((r) => fmt(r.messages100P95Ms, 2)), ""]);
+    console.log(table(rows));
+    const json = results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "number" ? round(v, 2) : v])));
+    console.log(`BENCH_JSON ${JSON.stringify({ bench: "rooms", options: o.postgres ? { ...o, postgres: "(given)" } : o, results: json, targets: TARGETS })}`);
+  } finally {
+    await stopAll();
+    await dropAllDatabases();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  async (e: unknown) => {
+    console.error(e instanceof Error ? e.stack : e);
+    await stopAll();
+    await dropAllDatabases();
+    process.exit(1);
+  },
+);
