@@ -46,6 +46,7 @@ export class PushEvaluator {
   readonly hook = async (tx: Db, room: RoomSnapshot, pdu: PDU, streamOrdering: number): Promise<void> => {
     if (pdu.type === "m.room.create") return;
     const local = `:${this.serverName}`;
+    if (pdu.sender.endsWith(local)) await pushActionsRepo(tx).markSent(pdu.sender, room.roomId, streamOrdering);
     const candidates: string[] = [];
     const names = new Map<string, string>();
     let joined = 0;

@@ -102,6 +102,7 @@ export interface Database {
   push_rule_default_changes: PushRuleDefaultChangesTable;
   event_push_actions: EventPushActionsTable;
   pushers: PushersTable;
+  push_implicit_reads: PushImplicitReadsTable;
 }
 
 export interface RoomsTable {
@@ -239,4 +240,10 @@ export interface PushersTable {
   /** JSON object: url, format and whatever else the app put there. */
   data: string;
   created_ts: number;
+}
+
+export interface PushImplicitReadsTable {
+  user_id: string;
+  room_id: string;
+  stream_ordering: number;
 }
