@@ -129,21 +129,32 @@ export class RoomSyncBuilder {
     return serializeEvents(this.storage, rows, viewer, this.now());
   }
 
-  /** Room summary (spec "Room summary" in /sync): member counts and heroes. */
+  /**
+   * Room summary (spec "Room summary" in /sync): member counts and heroes — the first 5 joined or
+   * invited members other than the user, in the order they arrived (depth), or, when there are
+   * none, the users who left or were banned. Heroes only when the room has no name or alias.
+   */
   summary(snap: RoomSnapshot, userId: string): Record<string, unknown> {
     let joined = 0;
     let invited = 0;
-    const heroes: string[] = [];
+    const present: PDU[] = [];
+    const gone: PDU[] = [];
     for (const [k, pdu] of snap.state) {
       if (!k.startsWith("m.room.member\u0000")) continue;
       const m = pdu.content.membership;
       if (m === "join") joined++;
       else if (m === "invite") invited++;
-      else continue;
-      if (pdu.state_key !== userId && heroes.length < 5) heroes.push(pdu.state_key!);
+      if (pdu.state_key === userId) continue;
+      if (m === "join" || m === "invite") present.push(pdu);
+      else if (m === "leave" || m === "ban") gone.push(pdu);
     }
-    heroes.sort();
-    const named = snap.state.has(stateKey("m.room.name", "")) || snap.state.has(stateKey("m.room.canonical_alias", ""));
+    const pick = (list: PDU[]) => list.sort((a, b) => a.depth - b.depth).slice(0, 5).map((p) => p.state_key!);
+    const heroes = present.length ? pick(present) : pick(gone);
+    const nonEmpty = (t: string, key: string) => {
+      const v = snap.state.get(stateKey(t, ""))?.content[key];
+      return typeof v === "string" && v !== "";
+    };
+    const named = nonEmpty("m.room.name", "name") || nonEmpty("m.room.canonical_alias", "alias");
     const summary: Record<string, unknown> = { "m.joined_member_count": joined, "m.invited_member_count": invited };
     if (!named) summary["m.heroes"] = heroes;
     return summary;
