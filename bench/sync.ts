@@ -92,19 +92,34 @@ async function syncOnce(url: string, token: string, query: string): Promise<{ bo
 
 /** Wake-up latency: `n` members long-poll; a sender writes; each poller's return time is measured. */
 async function wakeUp(app: App, url: string, sender: Member, pollers: Member[], roomId: string, rounds: number): Promise<number[]> {
-  const tokens = await Promise.all(pollers.map(async (p) => (await syncOnce(url, p.token, "timeout=0&filter=" + encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 1 } } })))).body.next_batch));
+  const tokens: string[] = [];
+  for (let i = 0; i < pollers.length; i += 50) {
+    const batch = pollers.slice(i, i + 50);
+    tokens.push(...(await Promise.all(batch.map(async (p) => (await syncOnce(url, p.token, "timeout=0&filter=" + encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 1 } } })))).body.next_batch))));
+  }
   const latencies: number[] = [];
   let sentAt = 0;
+  const baseListeners = (app.notifier as unknown as { emitter: { listenerCount(e: string): number } }).emitter.listenerCount("room");
   const filter = encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 5 }, state: { lazy_load_members: true } } }));
   for (let r = 0; r < rounds; r++) {
-    const returned = pollers.map(async (p, i) => {
-      const res = await fetch(`${url}/_matrix/client/v3/sync?timeout=30000&since=${tokens[i]}&filter=${filter}`, { headers: { authorization: `Bearer ${p.token}` } });
-      const body = (await res.json()) as { next_batch: string };
-      latencies.push(performance.now() - sentAt);
-      tokens[i] = body.next_batch;
-    });
-    // Let every long-poll reach the server and park before sending.
-    await sleep(Math.min(2000, 100 + pollers.length * 2));
+    const returned: Promise<void>[] = [];
+    // Open the long-polls in batches (1,000 simultaneous connects overflow the listen backlog).
+    for (let i = 0; i < pollers.length; i++) {
+      const p = pollers[i]!;
+      returned.push(
+        (async () => {
+          const res = await fetch(`${url}/_matrix/client/v3/sync?timeout=60000&since=${tokens[i]}&filter=${filter}`, { headers: { authorization: `Bearer ${p.token}` } });
+          const body = (await res.json()) as { next_batch: string };
+          latencies.push(performance.now() - sentAt);
+          tokens[i] = body.next_batch;
+        })(),
+      );
+      if (i % 50 === 49) await sleep(20);
+    }
+    // Send only once every long-poll is parked on the server (each holds a room-event listener).
+    const parked = () => (app.notifier as unknown as { emitter: { listenerCount(e: string): number } }).emitter.listenerCount("room") - baseListeners;
+    for (let i = 0; i < 600 && parked() < pollers.length; i++) await sleep(50);
+    await sleep(50);
     sentAt = performance.now();
     await app.rooms.send({ userId: sender.userId, deviceId: "BENCH" }, roomId, "m.room.message", { msgtype: "m.text", body: `round ${r}` }, `w${pollers.length}-${r}-${randomBytes(3).toString("hex")}`);
     await Promise.all(returned);
@@ -142,8 +157,15 @@ async function main(): Promise<void> {
     for (const n of o.pollers) {
       const rounds = n >= 1000 ? Math.max(5, Math.round(o.rounds / 2)) : o.rounds;
       log(`wake-up: ${n} pollers × ${rounds} rounds`);
+      const cpu0 = process.cpuUsage();
       const lat = await wakeUp(app, url, sender!, pollUsers.slice(0, n), room, rounds);
+      const cpu = process.cpuUsage(cpu0);
+      // CPU time per woken sync (server and client sides together): less sensitive than wall
+      // time to other processes sharing the machine.
+      figures[`wake_cpu_ms_per_sync_${n}`] = (cpu.user + cpu.system) / 1000 / (n * rounds);
+      log(`  CPU ${fmt((cpu.user + cpu.system) / 1000 / (n * rounds), 2)} ms per woken sync (incl. the 2 syncs per round trip and the client)`);
       rows.push([`wake-up latency`, `${n} pollers, ${rounds} sends`, fmt(median(lat), 1), fmt(percentile(lat, 99), 1), n === 1000 ? "p99 ≤ 50" : ""]);
+      log(`  p50 ${fmt(median(lat), 1)} ms, p99 ${fmt(percentile(lat, 99), 1)} ms`);
       figures[`wake_p50_${n}`] = median(lat);
       figures[`wake_p99_${n}`] = percentile(lat, 99);
     }
@@ -168,6 +190,7 @@ async function main(): Promise<void> {
     const lazy = "filter=" + encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 10 }, state: { lazy_load_members: true } } }));
     const initial: number[] = [];
     let next = "";
+    const cpuI = process.cpuUsage();
     for (let i = 0; i < 5; i++) {
       const r = await syncOnce(url, subject!.token, `timeout=0&${lazy}`);
       initial.push(r.ms);
@@ -175,11 +198,18 @@ async function main(): Promise<void> {
     }
     rows.push(["initial sync, lazy members", `${o.rooms} rooms × ${o.members} members × ${o.events} events`, fmt(median(initial), 0), fmt(Math.max(...initial), 0) + " (max)", "≤ 1500"]);
     figures.initial_ms = median(initial);
+    const ci = process.cpuUsage(cpuI);
+    figures.initial_cpu_ms = (ci.user + ci.system) / 1000 / 5;
+    log(`  initial sync ${fmt(median(initial), 0)} ms`);
 
     // --- incremental sync with nothing new ---
     const empty: number[] = [];
+    const cpuE = process.cpuUsage();
     for (let i = 0; i < 200; i++) empty.push((await syncOnce(url, subject!.token, `timeout=0&since=${next}&${lazy}`)).ms);
+    const ce = process.cpuUsage(cpuE);
+    figures.empty_incremental_cpu_ms = (ce.user + ce.system) / 1000 / 200;
     rows.push(["incremental sync, nothing new", `${o.rooms} rooms`, fmt(median(empty), 2), fmt(percentile(empty, 99), 2), "≤ 2"]);
+    rows.push(["CPU per initial / empty incremental sync", "", fmt(figures.initial_cpu_ms as number, 1), fmt(figures.empty_incremental_cpu_ms as number, 2), ""]);
     figures.empty_incremental_p50_ms = median(empty);
   } finally {
     await http.close();

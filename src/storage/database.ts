@@ -45,7 +45,7 @@ export async function openStorage(database: string, opts: { migrate?: boolean } 
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   const storage: Storage = { db, dialect, close: () => db.destroy() };
   if (opts.migrate !== false) await migrate(storage);
@@ -68,4 +68,29 @@ export async function migrate(storage: Storage): Promise<void> {
     const failed = results?.find((r) => r.status === "Error");
     throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`);
   }
+}
+
+/**
+ * better-sqlite3 compiles a statement on every prepare(), and Kysely prepares each query afresh: that
+ * compile cost about as much as running the query (bench/sync.ts profile). Statements are reusable,
+ * and Kysely's SQLite driver runs one query at a time on its one connection, so the last few hundred
+ * are kept by their SQL text.
+ */
+function withStatementCache(sqlite: SQLite.Database, size = 500): { close(): void; prepare(sql: string): SQLite.Statement } {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+        cache.set(sql, stmt);
+        return stmt;
+      }
+      stmt = sqlite.prepare(sql);
+      cache.set(sql, stmt);
+      if (cache.size > size) cache.delete(cache.keys().next().value!);
+      return stmt;
+    },
+  };
 }

@@ -252,9 +252,11 @@ export class SyncService {
     const tl = await this.builder.timeline(roomId, view, since ?? 0, upTo, filter);
     const atHead = upTo >= snap.latest.streamOrdering;
     let candidates: Map<string, string>;
-    if (full) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo);
+    // With lazy-loaded members only the timeline's senders and the user matter among members.
+    const lazy = filter.lazyMembers ? new Set([user.userId, ...tl.rows.map((r) => r.sender)]) : undefined;
+    if (full) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo, lazy && { members: lazy, membersOnly: false });
     else if (tl.limited && tl.rows.length) candidates = await this.builder.stateDelta(roomId, since!, Number(tl.rows[0]!.stream_ordering) - 1);
-    else if (filter.lazyMembers) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo);
+    else if (lazy) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo, { members: lazy, membersOnly: true });
     else candidates = new Map();
     // Incrementally, only lazy members are added beyond the delta; other state came before.
     if (!full && !(tl.limited && tl.rows.length) && filter.lazyMembers) {
