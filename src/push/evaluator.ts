@@ -71,7 +71,12 @@ export class PushEvaluator {
     const rows: PushActionRow[] = [];
     for (const userId of candidates) {
       const ctx: PushContext = { userId, displayName: names.get(userId), memberCount: joined, senderPowerLevel: senderLevel, notificationLevels: pl.notifications };
-      const hit = evaluate(rulesets.get(userId)!, event, ctx);
+      let hit: ReturnType<typeof evaluate>;
+      try {
+        hit = evaluate(rulesets.get(userId)!, event, ctx);
+      } catch {
+        continue; // one user's unusable rule must not refuse the event to the whole room
+      }
       if (!hit) continue;
       const o = outcomeOf(hit.rule.actions);
       if (!o.notify) continue;
