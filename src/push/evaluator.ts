@@ -46,6 +46,7 @@ export class PushEvaluator {
   readonly hook = async (tx: Db, room: RoomSnapshot, pdu: PDU, streamOrdering: number): Promise<void> => {
     if (pdu.type === "m.room.create") return;
     const local = `:${this.serverName}`;
+    if (pdu.sender.endsWith(local)) await pushActionsRepo(tx).markSent(pdu.sender, room.roomId, streamOrdering);
     const candidates: string[] = [];
     const names = new Map<string, string>();
     let joined = 0;
@@ -70,7 +71,12 @@ export class PushEvaluator {
     const rows: PushActionRow[] = [];
     for (const userId of candidates) {
       const ctx: PushContext = { userId, displayName: names.get(userId), memberCount: joined, senderPowerLevel: senderLevel, notificationLevels: pl.notifications };
-      const hit = evaluate(rulesets.get(userId)!, event, ctx);
+      let hit: ReturnType<typeof evaluate>;
+      try {
+        hit = evaluate(rulesets.get(userId)!, event, ctx);
+      } catch {
+        continue; // one user's unusable rule must not refuse the event to the whole room
+      }
       if (!hit) continue;
       const o = outcomeOf(hit.rule.actions);
       if (!o.notify) continue;

@@ -62,6 +62,10 @@ export class Notifications implements UnreadCounts {
       const k = `${p.room_id}|${p.thread_id}`;
       read.set(k, Math.max(read.get(k) ?? 0, p.pos));
     }
+    for (const r of await this.actions.implicitReads(userId, roomIds)) {
+      const k = `${r.room_id}|`;
+      read.set(k, Math.max(read.get(k) ?? 0, Number(r.stream_ordering)));
+    }
     const now = this.now();
     const notifications: unknown[] = [];
     for (const r of rows) {

@@ -44,6 +44,7 @@ function rowToRule(r: PushRuleRow): PushRule {
 
 export class PushRules {
   private cache = new Map<string, Ruleset>();
+  private generation = 0;
 
   constructor(
     private readonly storage: Storage,
@@ -59,6 +60,8 @@ export class PushRules {
       if (hit) out.set(u, hit);
       else missing.push(u);
     }
+    // A change committed while this read runs must not leave the older rules cached.
+    const gen = this.generation;
     for (let i = 0; i < missing.length; i += 500) {
       const chunk = missing.slice(i, i + 500);
       const repo = pushRulesRepo(db);
@@ -79,7 +82,7 @@ export class PushRules {
       for (const u of chunk) {
         const rs = mergeRuleset(u, own.get(u) ?? { override: [], content: [], room: [], sender: [], underride: [] }, changed.get(u) ?? new Map());
         out.set(u, rs);
-        this.remember(u, rs);
+        if (gen === this.generation) this.remember(u, rs);
       }
     }
     return out;
@@ -191,6 +194,7 @@ export class PushRules {
 
   /** Drops the cached ruleset and republishes m.push_rules so syncing clients see the change. */
   private async changed(userId: string): Promise<void> {
+    this.generation++;
     this.cache.delete(userId);
     await this.accountData.put(userId, "", "m.push_rules", await this.accountDataContent(userId));
   }

@@ -72,3 +72,4 @@ export async function migrate(storage: Storage): Promise<void> {
     throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`);
   }
 }
+

@@ -42,6 +42,9 @@ export const pushActionsRepo = (db: Db) => ({
           ),
         ),
       )
+      .where((eb) =>
+        eb("a.stream_ordering", ">", eb.fn.coalesce(eb.selectFrom("push_implicit_reads as i").select("i.stream_ordering").whereRef("i.user_id", "=", "a.user_id").whereRef("i.room_id", "=", "a.room_id"), sql<number>`0`)),
+      )
       .groupBy(["a.room_id", "a.thread_id"]);
     if (roomIds) q = q.where("a.room_id", "in", roomIds);
     const rows = await q.execute();
@@ -55,6 +58,17 @@ export const pushActionsRepo = (db: Db) => ({
     if (opts.onlyHighlight) q = q.where("highlight", "=", 1);
     return q.orderBy("stream_ordering", "desc").limit(opts.limit).execute();
   },
+
+  /** The user sent an event at `pos`: everything before it in the room counts as read. */
+  markSent: (userId: string, roomId: string, pos: number) =>
+    db
+      .insertInto("push_implicit_reads")
+      .values({ user_id: userId, room_id: roomId, stream_ordering: pos })
+      .onConflict((oc) => oc.columns(["user_id", "room_id"]).doUpdateSet({ stream_ordering: pos }))
+      .execute(),
+
+  implicitReads: (userId: string, roomIds: string[]) =>
+    roomIds.length === 0 ? Promise.resolve([]) : db.selectFrom("push_implicit_reads").select(["room_id", "stream_ordering"]).where("user_id", "=", userId).where("room_id", "in", roomIds).execute(),
 
   forEvent: (eventId: string) => db.selectFrom("event_push_actions").selectAll().where("event_id", "=", eventId).execute(),
 });

@@ -142,6 +142,7 @@ export interface Database {
   e2e_room_keys_versions: E2eRoomKeysVersionsTable;
   e2e_room_keys: E2eRoomKeysTable;
   e2e_dehydrated_devices: E2eDehydratedDevicesTable;
+  push_implicit_reads: PushImplicitReadsTable;
 }
 
 export interface RoomsTable {
@@ -565,4 +566,10 @@ export interface E2eDehydratedDevicesTable {
   user_id: string;
   device_id: string;
   device_data: string;
+}
+
+export interface PushImplicitReadsTable {
+  user_id: string;
+  room_id: string;
+  stream_ordering: number;
 }

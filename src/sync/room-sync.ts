@@ -12,6 +12,25 @@ import { roomToken } from "../rooms/tokens.js";
 import type { SyncFilter } from "./sync-filter.js";
 import type { LazyMembersSent } from "./lazy-members.js";
 
+const MEMBER_PREFIX = "m.room.member\u0000";
+
+/** Which state entries a caller needs: with lazy-loaded members only some members' (and, for an
+ * incremental sync, nothing but members). */
+export interface StateSubset {
+  members: Set<string>;
+  membersOnly: boolean;
+}
+
+interface SummaryParts {
+  latest: string;
+  joined: number;
+  invited: number;
+  named: boolean;
+  /** The first six joined/invited and left/banned members by arrival (one may be the viewer). */
+  present: string[];
+  gone: string[];
+}
+
 export interface Timeline {
   rows: EventRow[];
   limited: boolean;
@@ -20,6 +39,7 @@ export interface Timeline {
 
 export class RoomSyncBuilder {
   private readonly events;
+  private readonly summaries = new Map<string, SummaryParts>();
 
   constructor(
     private readonly storage: Storage,
@@ -58,14 +78,29 @@ export class RoomSyncBuilder {
    * changes undone (each stored state event remembers the one it replaced), so initial syncs need
    * no historical state query. `upTo` below the room's head (a left room) falls back to a query.
    */
-  async stateBeforeTimeline(snap: RoomSnapshot, timeline: EventRow[], upToIsHead: boolean, upTo: number): Promise<Map<StateKey, string>> {
+  async stateBeforeTimeline(snap: RoomSnapshot, timeline: EventRow[], upToIsHead: boolean, upTo: number, only?: StateSubset): Promise<Map<StateKey, string>> {
     const ids = new Map<StateKey, string>();
+    const wanted = (k: StateKey): boolean => {
+      if (!only) return true;
+      if (!k.startsWith(MEMBER_PREFIX)) return !only.membersOnly;
+      return only.members.has(k.slice(MEMBER_PREFIX.length));
+    };
     if (!upToIsHead) {
       const at = timeline.length ? Number(timeline[0]!.stream_ordering) - 1 : upTo;
-      for (const r of await this.events.stateAt(snap.roomId, at)) ids.set(stateKey(r.type, r.state_key), r.event_id);
+      for (const r of await this.events.stateAt(snap.roomId, at)) {
+        const k = stateKey(r.type, r.state_key);
+        if (wanted(k)) ids.set(k, r.event_id);
+      }
       return ids;
     }
-    for (const [k, pdu] of snap.state) ids.set(k, pdu.event_id);
+    if (only && only.membersOnly) {
+      // Lazy members of an incremental sync: look the few wanted members up instead of copying all state.
+      for (const u of only.members) {
+        const k = stateKey("m.room.member", u);
+        const pdu = snap.state.get(k);
+        if (pdu) ids.set(k, pdu.event_id);
+      }
+    } else for (const [k, pdu] of snap.state) if (wanted(k)) ids.set(k, pdu.event_id);
     for (let i = timeline.length - 1; i >= 0; i--) {
       const r = timeline[i]!;
       if (r.state_key === null) continue;
@@ -129,24 +164,45 @@ export class RoomSyncBuilder {
     return serializeEvents(this.storage, rows, viewer, this.now());
   }
 
-  /** Room summary (spec "Room summary" in /sync): member counts and heroes. */
+  /**
+   * Room summary (spec "Room summary" in /sync): member counts and heroes — the first 5 joined or
+   * invited members other than the user, in the order they arrived (depth), or, when there are
+   * none, the users who left or were banned. Heroes only when the room has no name or alias.
+   */
   summary(snap: RoomSnapshot, userId: string): Record<string, unknown> {
+    const parts = this.summaryParts(snap);
+    const others = (list: string[]) => list.filter((u) => u !== userId).slice(0, 5);
+    const present = others(parts.present);
+    const summary: Record<string, unknown> = { "m.joined_member_count": parts.joined, "m.invited_member_count": parts.invited };
+    if (!parts.named) summary["m.heroes"] = present.length ? present : others(parts.gone);
+    return summary;
+  }
+
+  /** Computed once per room state (keyed by the room's latest event), shared by every syncing member. */
+  private summaryParts(snap: RoomSnapshot): SummaryParts {
+    const hit = this.summaries.get(snap.roomId);
+    if (hit && hit.latest === snap.latest.eventId) return hit;
     let joined = 0;
     let invited = 0;
-    const heroes: string[] = [];
+    const present: PDU[] = [];
+    const gone: PDU[] = [];
     for (const [k, pdu] of snap.state) {
-      if (!k.startsWith("m.room.member\u0000")) continue;
+      if (!k.startsWith(MEMBER_PREFIX)) continue;
       const m = pdu.content.membership;
       if (m === "join") joined++;
       else if (m === "invite") invited++;
-      else continue;
-      if (pdu.state_key !== userId && heroes.length < 5) heroes.push(pdu.state_key!);
+      if (m === "join" || m === "invite") present.push(pdu);
+      else if (m === "leave" || m === "ban") gone.push(pdu);
     }
-    heroes.sort();
-    const named = snap.state.has(stateKey("m.room.name", "")) || snap.state.has(stateKey("m.room.canonical_alias", ""));
-    const summary: Record<string, unknown> = { "m.joined_member_count": joined, "m.invited_member_count": invited };
-    if (!named) summary["m.heroes"] = heroes;
-    return summary;
+    const pick = (list: PDU[]) => list.sort((a, b) => a.depth - b.depth).slice(0, 6).map((p) => p.state_key!);
+    const nonEmpty = (t: string, key: string) => {
+      const v = snap.state.get(stateKey(t, ""))?.content[key];
+      return typeof v === "string" && v !== "";
+    };
+    const parts: SummaryParts = { latest: snap.latest.eventId, joined, invited, named: nonEmpty("m.room.name", "name") || nonEmpty("m.room.canonical_alias", "alias"), present: pick(present), gone: pick(gone) };
+    this.summaries.set(snap.roomId, parts);
+    if (this.summaries.size > 5000) this.summaries.delete(this.summaries.keys().next().value!);
+    return parts;
   }
 
   /** Stripped state for invites and knocks (spec "Stripped state"). */

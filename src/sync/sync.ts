@@ -185,6 +185,7 @@ export class SyncService {
         response.account_data.events.push({ type, content: await provider(user.userId) });
       }
     }
+    response.account_data.events = limited(response.account_data.events, filter.f.account_data?.limit);
     if (response.account_data.events.length) hasContent = true;
 
     // Ephemeral: typing and receipts of joined rooms.
@@ -199,8 +200,8 @@ export class SyncService {
       if (memberPos > upTo.events) continue; // written after this sync's snapshot: next time
       if (m.membership === "join") {
         const fresh = !since || fullState || changedSince;
-        const ephemeral = this.ephemeralFor(roomId, typing, receipts, filter);
-        const rad = roomAccountData.get(roomId) ?? [];
+        const ephemeral = limited(this.ephemeralFor(roomId, typing, receipts, filter), filter.f.room?.ephemeral?.limit);
+        const rad = limited(roomAccountData.get(roomId) ?? [], filter.f.room?.account_data?.limit);
         if (!fresh && !active.has(roomId) && ephemeral.length === 0 && rad.length === 0) continue;
         const section = await this.joinedRoom(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince);
         section.ephemeral = { events: ephemeral };
@@ -251,9 +252,11 @@ export class SyncService {
     const tl = await this.builder.timeline(roomId, view, since ?? 0, upTo, filter);
     const atHead = upTo >= snap.latest.streamOrdering;
     let candidates: Map<string, string>;
-    if (full) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo);
+    // With lazy-loaded members only the timeline's senders and the user matter among members.
+    const lazy = filter.lazyMembers ? new Set([user.userId, ...tl.rows.map((r) => r.sender)]) : undefined;
+    if (full) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo, lazy && { members: lazy, membersOnly: false });
     else if (tl.limited && tl.rows.length) candidates = await this.builder.stateDelta(roomId, since!, Number(tl.rows[0]!.stream_ordering) - 1);
-    else if (filter.lazyMembers) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo);
+    else if (lazy) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo, { members: lazy, membersOnly: true });
     else candidates = new Map();
     // Incrementally, only lazy members are added beyond the delta; other state came before.
     if (!full && !(tl.limited && tl.rows.length) && filter.lazyMembers) {
@@ -261,8 +264,8 @@ export class SyncService {
     }
     const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
     return {
-      timeline: { events: this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },
-      state: { events: this.project(filter, state) },
+      timeline: { events: await this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },
+      state: { events: await this.project(filter, state) },
       summary: this.builder.summary(snap, user.userId),
     };
   }
@@ -275,15 +278,32 @@ export class SyncService {
     const candidates = since === undefined || tl.limited ? await this.builder.stateBeforeTimeline(snap, tl.rows, false, leavePos) : new Map<string, string>();
     const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
     return {
-      timeline: { events: this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },
-      state: { events: this.project(filter, state) },
+      timeline: { events: await this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },
+      state: { events: await this.project(filter, state) },
       account_data: { events: [] },
     };
   }
 
-  private project(filter: SyncFilter, events: ClientEvent[]): Json[] {
-    return filter.f.event_fields ? events.map((e) => filter.project(e)) : (events as unknown as Json[]);
+  /** `event_format` ("federation": the PDU as stored, with the client's unsigned) and `event_fields`. */
+  private async project(filter: SyncFilter, events: ClientEvent[]): Promise<Json[]> {
+    let out = events as unknown as Json[];
+    if (filter.f.event_format === "federation" && events.length) {
+      const rows = new Map((await this.events.getMany(events.map((e) => e.event_id))).map((r) => [r.event_id, r]));
+      out = events.map((e) => {
+        const row = rows.get(e.event_id);
+        if (!row) return e as unknown as Json;
+        const { unsigned: _stored, ...pdu } = JSON.parse(row.json) as Json;
+        return { ...pdu, event_id: e.event_id, unsigned: e.unsigned };
+      });
+    }
+    return filter.f.event_fields ? out.map((e) => filter.project(e as unknown as ClientEvent)) : out;
   }
+}
+
+/** A filter's `limit` on a list of events: the newest ones. */
+function limited<T>(events: T[], limit: number | undefined): T[] {
+  if (limit === undefined || events.length <= limit) return events;
+  return limit === 0 ? [] : events.slice(-limit);
 }
 
 /** Long-poll waiting: resolves when something relevant to the user is published. */

@@ -8,9 +8,18 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export class Typing {
   private rooms = new Map<string, Map<string, NodeJS.Timeout>>();
   private changedAt = new Map<string, number>();
-  private position = 0;
+  private position: number;
 
-  constructor(private readonly notifier: Notifier) {}
+  /**
+   * Positions start at the clock (ms) rather than 0: typing lives in memory, so after a restart a
+   * token from before it must not look "up to date" once the new counter reaches its old value.
+   */
+  constructor(
+    private readonly notifier: Notifier,
+    start: number = Date.now(),
+  ) {
+    this.position = start;
+  }
 
   current(): number {
     return this.position;

@@ -28,6 +28,11 @@ export interface TestServer {
   /** Creates an account directly and logs it in through the HTTP API. */
   user(localpart?: string, opts?: { admin?: boolean; password?: string }): Promise<TestUser>;
   close(): Promise<void>;
+  /**
+   * Closes this server (data kept) and starts a new app on the same data_dir and database, as a
+   * process restart would; the returned server owns the data from then on.
+   */
+  restart(): Promise<TestServer>;
 }
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -66,11 +71,17 @@ async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () 
 
 let counter = 0;
 
-export async function startTestServer(allOverrides: Overrides = {}): Promise<TestServer> {
+/** What a restarted server takes over from the previous one. */
+interface Reuse {
+  dataDir: string;
+  pgDb?: { url: string; drop: () => Promise<void> };
+}
+
+export async function startTestServer(allOverrides: Overrides = {}, reuse?: Reuse): Promise<TestServer> {
   const { log, now, ...overrides } = allOverrides;
-  const dataDir = mkdtempSync(join(tmpdir(), "rempart-test-"));
+  const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), "rempart-test-"));
   const pgUrl = process.env.REMPART_TEST_DATABASE_URL;
-  const pgDb = pgUrl ? await freshPostgres(pgUrl) : undefined;
+  const pgDb = reuse ? reuse.pgDb : pgUrl ? await freshPostgres(pgUrl) : undefined;
   const config = resolveConfig({
     server_name: "rempart.test",
     listen: "127.0.0.1:0",
@@ -113,6 +124,11 @@ export async function startTestServer(allOverrides: Overrides = {}): Promise<Tes
       await app.close();
       await pgDb?.drop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await http.close();
+      await app.close();
+      return startTestServer(allOverrides, { dataDir, pgDb });
     },
   };
 }

@@ -48,6 +48,16 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema.createIndex("event_push_actions_user_room").on("event_push_actions").columns(["user_id", "room_id", "stream_ordering"]).execute();
   await db.schema.createIndex("event_push_actions_user_order").on("event_push_actions").columns(["user_id", "stream_ordering"]).execute();
 
+  // Sending an event reads the room up to it (spec "Marking notifications as read": "either by using
+  // the API or by sending an event"), without a receipt that others would see.
+  await db.schema
+    .createTable("push_implicit_reads")
+    .addColumn("user_id", "text", (c) => c.notNull())
+    .addColumn("room_id", "text", (c) => c.notNull())
+    .addColumn("stream_ordering", "bigint", (c) => c.notNull())
+    .addPrimaryKeyConstraint("push_implicit_reads_pk", ["user_id", "room_id"])
+    .execute();
+
   await withId(db.schema.createTable("pushers"), dialect)
     .addColumn("user_id", "text", (c) => c.notNull())
     .addColumn("kind", "text", (c) => c.notNull())
