@@ -25,6 +25,8 @@ import { registerSearchRoutes } from "./client/search.js";
 import { registerRelationRoutes } from "./client/relations.js";
 import { registerSyncRoutes } from "./client/sync.js";
 import { registerEphemeralRoutes } from "./client/ephemeral.js";
+import { registerMediaRoutes } from "./media/index.js";
+import { registerMediaAdminRoutes } from "./admin/media.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -121,5 +123,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerRelationRoutes(http, app);
   registerSyncRoutes(http, app);
   registerEphemeralRoutes(http, app);
+  registerMediaRoutes(http, app);
+  registerMediaAdminRoutes(http, app);
   return http;
 }

@@ -43,7 +43,9 @@ export class Thumbnailer {
     try {
       meta = await sharp(file, { limitInputPixels: this.maxPixels }).metadata();
     } catch (e) {
-      throw new NotAnImageError((e as Error).message);
+      const msg = (e as Error).message;
+      if (/pixel limit/i.test(msg)) throw new ImageTooLargeError(msg);
+      throw new NotAnImageError(msg);
     }
     const width = meta.width ?? 0;
     const height = meta.pageHeight ?? meta.height ?? 0;
