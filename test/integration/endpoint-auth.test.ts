@@ -121,6 +121,26 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: `${A}/registration_tokens/{rtoken}`, auth: "admin" },
   { method: "PUT", path: `${A}/registration_tokens/{rtoken}`, auth: "admin", bad: { expiry_time: "tomorrow" } },
   { method: "DELETE", path: `${A}/registration_tokens/{rtoken}`, auth: "admin" },
+  // Media repository (bodies are files, not JSON: tested in media*.test.ts).
+  { method: "POST", path: "/_matrix/media/v3/upload", auth: "user" },
+  { method: "POST", path: "/_matrix/media/v1/create", auth: "user" },
+  { method: "PUT", path: "/_matrix/media/v3/upload/{server}/{media}", auth: "user" },
+  { method: "GET", path: `${V1}/media/config`, auth: "user" },
+  { method: "GET", path: "/_matrix/media/v3/config", auth: "user" },
+  { method: "GET", path: `${V1}/media/preview_url?url=https%3A%2F%2Fexample.org`, auth: "user" },
+  { method: "GET", path: "/_matrix/media/v3/preview_url?url=https%3A%2F%2Fexample.org", auth: "user" },
+  { method: "GET", path: `${V1}/media/download/{server}/{media}`, auth: "user" },
+  { method: "GET", path: `${V1}/media/download/{server}/{media}/{filename}`, auth: "user" },
+  { method: "GET", path: `${V1}/media/thumbnail/{server}/{media}?width=32&height=32`, auth: "user" },
+  { method: "GET", path: "/_matrix/media/v3/download/{server}/{media}", auth: "none" },
+  { method: "GET", path: "/_matrix/media/v3/download/{server}/{media}/{filename}", auth: "none" },
+  { method: "GET", path: "/_matrix/media/v3/thumbnail/{server}/{media}?width=32&height=32", auth: "none" },
+  { method: "GET", path: `${A}/media/{server}/{media}`, auth: "admin" },
+  { method: "DELETE", path: `${A}/media/{server}/{media}`, auth: "admin" },
+  { method: "POST", path: `${A}/media/quarantine/{server}/{media}`, auth: "admin" },
+  { method: "POST", path: `${A}/user/{me}/media/quarantine`, auth: "admin" },
+  { method: "GET", path: `${A}/users/{me}/media`, auth: "admin" },
+  { method: "DELETE", path: `${A}/users/{me}/media`, auth: "admin" },
 ];
 
 let s: TestServer;
@@ -150,6 +170,9 @@ function fill(path: string): string {
     statetype: "m.room.topic",
     receipttype: "m.read",
     reltype: "m.thread",
+    server: "rempart.test",
+    media: "NoSuchMediaId",
+    filename: "file.txt",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }
