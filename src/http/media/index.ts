@@ -23,7 +23,8 @@ export function registerMediaRoutes(http: FastifyInstance, app: App): void {
     // Discard what is left so the connection stays usable; very large leftovers close it instead.
     scope.addHook("onSend", async (req, reply) => {
       const raw = req.raw;
-      if (raw.readableEnded || raw.destroyed) return;
+      const hasBody = req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] ?? "0") !== "0";
+      if (!hasBody || raw.readableEnded || raw.destroyed) return;
       const announced = Number(req.headers["content-length"] ?? NaN);
       if (!(announced <= DRAIN_LIMIT)) reply.header("connection", "close");
       raw.resume();
