@@ -283,7 +283,9 @@ test("images past max_image_pixels are not thumbnailed (413 M_TOO_LARGE)", async
     assert.equal(r.status, 413);
     assert.equal(r.body.errcode, "M_TOO_LARGE");
     // The file itself is still downloadable.
-    assert.equal((await get(`${V1}/download/rempart.test/${mediaIdOf(content_uri)}`, u.accessToken, s2.url)).status, 200);
+    const d = await get(`${V1}/download/rempart.test/${mediaIdOf(content_uri)}`, u.accessToken, s2.url);
+    assert.equal(d.status, 200);
+    assert.equal((await d.arrayBuffer()).byteLength, png.length);
   } finally {
     await s2.close();
   }
@@ -332,6 +334,9 @@ test("an expired reservation cannot be uploaded to", async () => {
   await s.app.storage.db.updateTable("media").set({ unused_expires_ts: Date.now() - 1 }).where("media_id", "=", id).execute();
   const put = await call(s.url, "PUT", `${UPLOAD}/rempart.test/${id}`, { token: alice.accessToken, raw: "late" });
   assert.equal(put.status, 404);
+  // The lapsed reservation is forgotten when the user reserves again.
+  await call(s.url, "POST", "/_matrix/media/v1/create", { token: alice.accessToken });
+  assert.equal(await s.app.storage.db.selectFrom("media").select("media_id").where("media_id", "=", id).executeTakeFirst(), undefined);
 });
 
 test("media config advertises the upload limit; URL previews are disabled", async () => {

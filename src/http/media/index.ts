@@ -8,8 +8,8 @@ import { registerUploadRoutes } from "./upload.js";
 import { registerDownloadRoutes } from "./download.js";
 import { registerMediaConfigRoutes } from "./config.js";
 
-/** Bodies up to this size are drained after a refusal; larger or unannounced ones end the connection. */
-const DRAIN_LIMIT = 1024 * 1024;
+/** How much of a refused body is read and discarded before the connection is cut. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
 
 export function registerMediaRoutes(http: FastifyInstance, app: App): void {
   void http.register(async (scope) => {
@@ -19,14 +19,18 @@ export function registerMediaRoutes(http: FastifyInstance, app: App): void {
       reply.headers(MEDIA_SECURITY_HEADERS);
     });
     // A refused upload (401, 403, 413…) leaves the rest of its body unread; Node would then stop
-    // reading the connection and the client's next request would hang until the keep-alive timeout.
-    // Discard what is left so the connection stays usable; very large leftovers close it instead.
-    scope.addHook("onSend", async (req, reply) => {
+    // reading the connection and the client's next request would hang until the keep-alive timeout,
+    // and closing at once makes clients that are still sending see a reset instead of our answer.
+    // So the rest is read and discarded, up to a cap past which the connection is cut.
+    scope.addHook("onSend", async (req) => {
       const raw = req.raw;
       const hasBody = req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] ?? "0") !== "0";
       if (!hasBody || raw.readableEnded || raw.destroyed) return;
-      const announced = Number(req.headers["content-length"] ?? NaN);
-      if (!(announced <= DRAIN_LIMIT)) reply.header("connection", "close");
+      let drained = 0;
+      raw.on("data", (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > DRAIN_LIMIT) raw.socket?.destroy();
+      });
       raw.resume();
     });
     registerUploadRoutes(scope, app);
