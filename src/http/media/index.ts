@@ -10,6 +10,8 @@ import { registerMediaConfigRoutes } from "./config.js";
 
 /** How much of a refused body is read and discarded before the connection is cut. */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+/** How long a refused body may stall after the answer was sent before the connection is cut. */
+const STALLED_BODY_MS = 1000;
 
 export function registerMediaRoutes(http: FastifyInstance, app: App): void {
   void http.register(async (scope) => {
@@ -22,7 +24,7 @@ export function registerMediaRoutes(http: FastifyInstance, app: App): void {
     // reading the connection and the client's next request would hang until the keep-alive timeout,
     // and closing at once makes clients that are still sending see a reset instead of our answer.
     // So the rest is read and discarded, up to a cap past which the connection is cut.
-    scope.addHook("onSend", async (req) => {
+    scope.addHook("onSend", async (req, reply) => {
       const raw = req.raw;
       const hasBody = req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] ?? "0") !== "0";
       if (!hasBody || raw.readableEnded || raw.destroyed) return;
@@ -32,6 +34,14 @@ export function registerMediaRoutes(http: FastifyInstance, app: App): void {
         if (drained > DRAIN_LIMIT) raw.socket?.destroy();
       });
       raw.resume();
+      // A client that stopped sending after our answer would hold the connection (and a graceful
+      // shutdown) until a timeout: give it a moment to finish, then cut.
+      reply.raw.once("finish", () => {
+        if (raw.readableEnded) return;
+        const timer = setTimeout(() => raw.socket?.destroy(), STALLED_BODY_MS);
+        timer.unref();
+        raw.once("end", () => clearTimeout(timer));
+      });
     });
     registerUploadRoutes(scope, app);
     registerDownloadRoutes(scope, app);
