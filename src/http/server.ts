@@ -44,6 +44,8 @@ import { registerKeyRoutes } from "./client/keys.js";
 import { registerToDeviceRoutes } from "./client/to-device.js";
 import { registerRoomKeyRoutes } from "./client/room-keys.js";
 import { registerDehydratedDeviceRoutes } from "./client/dehydrated-devices.js";
+import { registerMediaRoutes } from "./media/index.js";
+import { registerMediaAdminRoutes } from "./admin/media.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -160,5 +162,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerToDeviceRoutes(http, app);
   registerRoomKeyRoutes(http, app);
   registerDehydratedDeviceRoutes(http, app);
+  registerMediaRoutes(http, app);
+  registerMediaAdminRoutes(http, app);
   return http;
 }

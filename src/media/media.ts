@@ -111,6 +111,7 @@ export class MediaRepository {
   /** POST /_matrix/media/v1/create: reserves an id for a later PUT. */
   async create(userId: string): Promise<{ content_uri: string; unused_expires_at: number }> {
     const ts = this.now();
+    await this.repo.deleteExpiredReservations(userId, ts);
     if ((await this.repo.countPending(userId, ts)) >= MAX_PENDING_PER_USER) {
       throw limitExceeded(60_000, "Too many pending media uploads");
     }

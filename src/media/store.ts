@@ -2,7 +2,7 @@
 // object store) backend can replace the local filesystem: keys are opaque strings made of the
 // characters a media id may contain plus "/", never paths derived from user input.
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
@@ -81,7 +81,8 @@ export class FilesystemStore implements MediaStore {
     const tmp = await this.tempFile();
     const meter = new Meter(maxBytes);
     try {
-      const out = createWriteStream(tmp, { flags: "wx", mode: 0o600 });
+      // Open first: a stream that opens lazily could create the file after the cleanup below ran.
+      const out = (await open(tmp, "wx", 0o600)).createWriteStream();
       // pipe(), not pipeline(source, ...): on an error pipeline would destroy the source, i.e. the
       // client's socket, and the 413 could not be sent. An abandoned request body is drained by Node.
       const abort = (e?: Error) => meter.destroy(e ?? new Error("upload aborted"));

@@ -1,7 +1,12 @@
 // Thumbnails (client-server API "Thumbnails"): "scale" keeps the aspect ratio and fits inside the
 // box, "crop" fills the box exactly; never upscale, never return less than asked unless the original
 // is smaller. sharp does the work; limitInputPixels refuses decompression bombs before decoding.
-import sharp from "sharp";
+import type { Metadata } from "sharp";
+
+// sharp (libvips) is loaded on first use: it costs start-up time and resident memory that a server
+// which never thumbnails should not pay (bench/foundation.ts measures both).
+let sharpModule: Promise<typeof import("sharp")> | undefined;
+const loadSharp = async () => (await (sharpModule ??= import("sharp").then((m) => m.default as unknown as typeof import("sharp"))));
 
 export type ThumbnailMethod = "crop" | "scale";
 
@@ -39,11 +44,14 @@ export class Thumbnailer {
 
   /** Width and height without decoding the pixels; refuses images past the pixel limit. */
   async dimensions(file: string): Promise<{ width: number; height: number }> {
-    let meta: sharp.Metadata;
+    const sharp = await loadSharp();
+    let meta: Metadata;
     try {
       meta = await sharp(file, { limitInputPixels: this.maxPixels }).metadata();
     } catch (e) {
-      throw new NotAnImageError((e as Error).message);
+      const msg = (e as Error).message;
+      if (/pixel limit/i.test(msg)) throw new ImageTooLargeError(msg);
+      throw new NotAnImageError(msg);
     }
     const width = meta.width ?? 0;
     const height = meta.pageHeight ?? meta.height ?? 0;
@@ -56,6 +64,7 @@ export class Thumbnailer {
   async render(file: string, sourceType: string, size: ThumbnailSize): Promise<Rendered> {
     await this.dimensions(file);
     const jpeg = sourceType === "image/jpeg";
+    const sharp = await loadSharp();
     try {
       const img = sharp(file, { limitInputPixels: this.maxPixels, failOn: "error" })
         .rotate() // honour EXIF orientation; metadata (EXIF, GPS) is not copied to the output

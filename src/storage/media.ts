@@ -28,6 +28,12 @@ export const mediaRepo = (db: Db) => ({
     return Number(r.n);
   },
 
+  /** Forgets a user's reservations that lapsed without an upload (spec: "delete media IDs when the
+   * client doesn't start the upload in time"). */
+  deleteExpiredReservations: async (userId: string, now: number): Promise<void> => {
+    await db.deleteFrom("media").where("user_id", "=", userId).where("status", "=", "awaiting_upload").where("unused_expires_ts", "<=", now).execute();
+  },
+
   /** Atomically takes a reserved id for one upload: false when another upload has it or had it. */
   claimForUpload: async (mediaId: string, userId: string, now: number): Promise<boolean> =>
     changed(

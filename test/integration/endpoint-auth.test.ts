@@ -246,6 +246,26 @@ const ENDPOINTS: Endpoint[] = [
   { method: "POST", path: "/_rempart/account/email", auth: "none" },
   { method: "GET", path: "/_rempart/not-me?token=none", auth: "none" },
   { method: "POST", path: "/_rempart/not-me", auth: "none" },
+  // Media repository (bodies are files, not JSON: tested in media*.test.ts).
+  { method: "POST", path: "/_matrix/media/v3/upload", auth: "user" },
+  { method: "POST", path: "/_matrix/media/v1/create", auth: "user" },
+  { method: "PUT", path: "/_matrix/media/v3/upload/{server}/{media}", auth: "user" },
+  { method: "GET", path: `${V1}/media/config`, auth: "user" },
+  { method: "GET", path: "/_matrix/media/v3/config", auth: "user" },
+  { method: "GET", path: `${V1}/media/preview_url?url=https%3A%2F%2Fexample.org`, auth: "user" },
+  { method: "GET", path: "/_matrix/media/v3/preview_url?url=https%3A%2F%2Fexample.org", auth: "user" },
+  { method: "GET", path: `${V1}/media/download/{server}/{media}`, auth: "user" },
+  { method: "GET", path: `${V1}/media/download/{server}/{media}/{filename}`, auth: "user" },
+  { method: "GET", path: `${V1}/media/thumbnail/{server}/{media}?width=32&height=32`, auth: "user" },
+  { method: "GET", path: "/_matrix/media/v3/download/{server}/{media}", auth: "none" },
+  { method: "GET", path: "/_matrix/media/v3/download/{server}/{media}/{filename}", auth: "none" },
+  { method: "GET", path: "/_matrix/media/v3/thumbnail/{server}/{media}?width=32&height=32", auth: "none" },
+  { method: "GET", path: `${A}/media/{server}/{media}`, auth: "admin" },
+  { method: "DELETE", path: `${A}/media/{server}/{media}`, auth: "admin" },
+  { method: "POST", path: `${A}/media/quarantine/{server}/{media}`, auth: "admin" },
+  { method: "POST", path: `${A}/user/{me}/media/quarantine`, auth: "admin" },
+  { method: "GET", path: `${A}/users/{me}/media`, auth: "admin" },
+  { method: "DELETE", path: `${A}/users/{me}/media`, auth: "admin" },
 ];
 
 let s: TestServer;
@@ -283,6 +303,9 @@ function fill(path: string): string {
     stage: "m.login.sso",
     session: "session-1",
     version: "1",
+    server: "rempart.test",
+    media: "NoSuchMediaId",
+    filename: "file.txt",
   };
   return path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(vars[k]!));
 }
