@@ -30,6 +30,9 @@ const keepAdmin = () => s.app.accountValidity.set(admin.userId, clock + 365 * DA
 test("renewal mail ahead of expiry, 403 when expired, renewal by the mailed link", async () => {
   const u = await registerByEmail(s, "agent.valid@interieur.gouv.fr");
   assert.equal((await whoami(u.accessToken)).status, 200);
+  // This server keeps emails private (policy.localpart "opaque"): the id does not reveal it.
+  assert.doesNotMatch(u.userId, /agent|interieur/);
+  assert.equal((await u.client.getProfileInfo(u.userId)).displayname, "Agent Valid [Interieur]");
   // 22 days later: not yet within 7 days of expiry, no mail.
   clock += 22 * DAY;
   assert.deepEqual(await s.app.accountValidity.sweep(), { mailed: 0, deactivated: 0 });
