@@ -29,6 +29,8 @@ export function registerPolicyRoutes(http: FastifyInstance, app: App): void {
 
   // Which server an address belongs to (Tchap's identity-server /info): public, like Tchap's.
   http.get("/_matrix/identity/api/v1/info", async (req) => {
+    // Rate-limited: the answer says whether an address has a pending invitation.
+    limit(req.ip);
     const q = req.query as Query;
     const medium = strParam(q, "medium");
     const address = strParam(q, "address");
