@@ -121,6 +121,8 @@ function memberProblem(state: State, rule: AccessRule, draft: Draft, externals: 
     if (current !== "invite") return "Externals join only by invitation";
     return undefined;
   }
+  // Knocking asks for an invitation: pointless (and a probe) where externals may never be.
+  if (m === "knock" && externals.has(target) && rule === "restricted") return "This room is not open to externals";
   if (m === "join" && rule === "direct" && membershipOf(state, target) !== "join") {
     const others = activeMembers(state).filter((u) => u !== target);
     if (others.length >= 2) return "A direct chat has at most two members";

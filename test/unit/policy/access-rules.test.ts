@@ -47,6 +47,12 @@ test("restricted rooms: externals are neither invited nor joined", () => {
   assert.match(judgeEvent(room({ members: { [A]: "join", [X]: "invite" } }), member(X, X, "join"), ext)!, /not open to externals/);
 });
 
+test("externals do not knock on restricted rooms; they may on rooms open to externals", () => {
+  assert.match(judgeEvent(room(), member(X, X, "knock"), ext)!, /not open to externals/);
+  assert.equal(judgeEvent(room({ rule: "unrestricted" }), member(X, X, "knock"), ext), undefined);
+  assert.equal(judgeEvent(room(), member(B, B, "knock"), ext), undefined);
+});
+
 test("unrestricted rooms: externals join by invitation only", () => {
   const r = room({ rule: "unrestricted", members: { [A]: "join", [X]: "invite" } });
   assert.equal(judgeEvent(r, member(A, X, "invite"), ext), undefined);
