@@ -111,7 +111,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     receipts,
     sync,
     close: () => storage.close(),
-    ...wirePolicy(config, storage, log, now, roomWriter, membership, accounts),
+    ...wirePolicy(config, storage, log, now, roomWriter, membership, accounts, key),
   };
   registerUiaStages(app);
   if (app.policy.enabled) {
@@ -135,11 +135,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
 }
 
 /** The government model's services (src/policy), built around the same storage and clock. */
-function wirePolicy(config: ResolvedConfig, storage: Storage, log: Logger, now: () => number, roomWriter: RoomWriter, membership: Membership, accounts: Accounts) {
+function wirePolicy(config: ResolvedConfig, storage: Storage, log: Logger, now: () => number, roomWriter: RoomWriter, membership: Membership, accounts: Accounts, key: SigningKey) {
   const mailer = new SmtpMailer(config.policy.smtp, log);
   const mailOpts = { baseUrl: config.public_baseurl, serverName: config.server_name, language: config.policy.smtp.language };
   const validation = new EmailValidation(storage, mailer, { ...mailOpts, lifetimeMs: config.policy.email_token_lifetime_ms }, now);
-  const policy = new Policy(storage, config, mailer, validation, roomWriter, membership, now, log);
+  const policy = new Policy(storage, config, mailer, validation, roomWriter, membership, now, log, key);
   const accountValidity = new AccountValidity(
     storage,
     config.policy.account_validity,

@@ -62,6 +62,9 @@ export function judgeEvent(state: State, draft: Draft, externals: ReadonlySet<st
     case "m.room.member":
       return memberProblem(state, rule, draft, externals);
 
+    case "m.room.third_party_invite":
+      return externals.has(draft.sender) ? "Externals cannot invite" : undefined;
+
     case "m.room.power_levels": {
       // Externals never hold power above 0 (docs/government-model.md "Externals").
       const users = (draft.content.users ?? {}) as Record<string, unknown>;

@@ -132,6 +132,8 @@ const ENDPOINTS: Endpoint[] = [
   { method: "GET", path: "/_matrix/client/unstable/account_validity/renew?token=nope", auth: "none" },
   { method: "POST", path: "/_matrix/client/unstable/account_validity/send_mail", auth: "user" },
   { method: "POST", path: `${A}/account_validity/validity`, auth: "admin", bad: { user_id: 5 } },
+  { method: "GET", path: "/_matrix/identity/v2/pubkey/isvalid?public_key=abc", auth: "none" },
+  { method: "GET", path: "/_matrix/identity/v2/pubkey/{type}", auth: "none" },
 ];
 
 let s: TestServer;

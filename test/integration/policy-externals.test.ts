@@ -44,12 +44,28 @@ test("an external invited by email registers and joins the room opened to extern
   await expectError(A.inviteByEmail(partnersRoom, "prof@education.gouv.fr"), "M_FORBIDDEN", 403);
   const mail = await s.smtp.take("bob@partner.example", /invited/i);
   assert.match(mail.text, /@alice:rempart\.test/);
+  // The room shows the pending invitation as an m.room.third_party_invite with a masked address,
+  // signed by a key the identity endpoints vouch for.
+  const state = await A.roomState(partnersRoom);
+  const tpi = state.find((e) => e.type === "m.room.third_party_invite")!;
+  assert.equal(tpi.content.display_name, "bo…@partner.example");
+  assert.ok(!JSON.stringify(state).includes("bob@partner.example"), "the address itself stays private");
+  const valid = await (await fetch(`${s.url}/_matrix/identity/v2/pubkey/isvalid?public_key=${encodeURIComponent(tpi.content.public_key)}`)).json();
+  assert.deepEqual(valid, { valid: true });
+  assert.deepEqual(await (await fetch(`${s.url}/_matrix/identity/v2/pubkey/isvalid?public_key=AAAA`)).json(), { valid: false });
+  const keyRes = await fetch(`${s.url}/_matrix/identity/v2/pubkey/${encodeURIComponent(s.app.signingKey.keyId)}`);
+  assert.deepEqual(await keyRes.json(), { public_key: tpi.content.public_key });
+  assert.equal((await fetch(`${s.url}/_matrix/identity/v2/pubkey/ed25519:nope`)).status, 404);
   ext = await registerByEmail(s, "bob@partner.example");
   assert.equal(await s.app.policy.isExternal(ext.userId), true);
   assert.equal(await s.app.policy.isExternal(alice.userId), false);
   // The pending invitation became a real invite at registration.
   const member = await A.getStateEvent(partnersRoom, "m.room.member", ext.userId);
   assert.equal(member.membership, "invite");
+  // …that carries the signed proof of the address (auth rules 4.4.1 checked it).
+  assert.equal(member.third_party_invite.display_name, "bo…@partner.example");
+  assert.equal(member.third_party_invite.signed.mxid, ext.userId);
+  assert.equal(member.third_party_invite.signed.token, tpi.state_key);
   await ext.client.joinRoom(partnersRoom);
   assert.deepEqual((await ext.client.getJoinedRooms()).joined_rooms, [partnersRoom]);
   // The invitation is used up: the address is no longer "invited".

@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { App } from "../../app.js";
 import { authenticate } from "../auth.js";
 import { parseBody, text } from "../body.js";
-import { missingParam } from "../errors.js";
+import { missingParam, notFound } from "../errors.js";
 import { REAUTH_FLOWS } from "./account.js";
 import { strParam, type Query } from "./params.js";
 
@@ -76,6 +76,18 @@ export function registerPolicyRoutes(http: FastifyInstance, app: App): void {
     await app.uia.check({ purpose: "add 3pid", flows: REAUTH_FLOWS, userId: who.userId }, b.auth);
     await app.policy.addEmail(who.userId, b.sid, b.client_secret);
     return {};
+  });
+
+  // Identity service "Key management", for the key of m.room.third_party_invite events.
+  http.get("/_matrix/identity/v2/pubkey/isvalid", async (req) => {
+    const key = strParam(req.query as Query, "public_key");
+    if (!key) throw missingParam("public_key is required");
+    return { valid: app.policy.isValidPublicKey(key) };
+  });
+  http.get<{ Params: { keyId: string } }>("/_matrix/identity/v2/pubkey/:keyId", async (req) => {
+    const key = app.policy.publicKey(req.params.keyId);
+    if (!key) throw notFound("Unknown key");
+    return { public_key: key };
   });
 
   // Client-server API "POST /user_directory/search".

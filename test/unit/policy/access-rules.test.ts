@@ -98,6 +98,12 @@ test("forums: no encryption when public; public unencrypted never private; encry
   assert.match(judgeEvent(room({ rule: "unrestricted" }), state("m.room.join_rules", { join_rule: "public" }), none)!, /Only restricted/);
 });
 
+test("externals cannot send third-party invites either", () => {
+  const tpi = (sender: string): Draft => ({ type: "m.room.third_party_invite", sender, state_key: "tok", content: { display_name: "x…@y" } });
+  assert.match(judgeEvent(room({ rule: "unrestricted" }), tpi(X), ext)!, /cannot invite/);
+  assert.equal(judgeEvent(room({ rule: "unrestricted" }), tpi(A), ext), undefined);
+});
+
 test("other events pass", () => {
   assert.equal(judgeEvent(room(), { type: "m.room.message", sender: X, content: { body: "hi" } }, ext), undefined);
 });

@@ -49,3 +49,10 @@ test("derived display name: First Last [Organisation]", () => {
   assert.equal(derivedDisplayName("marie_curie+tag@example.com"), "Marie Curie [Example]");
   assert.equal(derivedDisplayName("x@acme.example"), "X [Acme]");
 });
+
+test("invited addresses are masked in rooms: never the whole local part", async () => {
+  const { maskEmail } = await import("../../../src/policy/policy.js");
+  assert.equal(maskEmail("jean.dupont@company.example"), "jea…@company.example");
+  assert.equal(maskEmail("bob@partner.example"), "bo…@partner.example");
+  assert.equal(maskEmail("b@partner.example"), "b…@partner.example");
+});
