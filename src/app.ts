@@ -117,6 +117,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   if (app.policy.enabled) {
     roomWriter.addEventCheck((room, draft) => app.policy.checkEvent(room, draft));
     app.rooms.addCreateCheck((creator, req) => app.policy.checkCreateRoom(creator, req));
+    app.rooms.addAfterCreate((creator, roomId, req) => app.policy.inviteThirdParties(creator, roomId, req));
     membership.onBeforeLeave((userId, roomId) => app.policy.beforeLeave(userId, roomId));
     app.uia.registerStage("m.login.email.identity", async ({ auth }) => app.policy.emailStage(auth));
   }

@@ -173,9 +173,29 @@ export class Policy {
   async checkCreateRoom(creator: string, req: CreateRoomRequest): Promise<CreateRoomRequest> {
     if (!this.enabled) return req;
     const externals = [...(await this.externalsAmong(req.invite ?? []))];
-    const problem = createRoomProblem(req, await this.isExternal(creator), externals);
+    // invite_3pid is judged up front too, so that a refused address creates no room.
+    let externalAddresses = 0;
+    for (const t of req.invite_3pid ?? []) {
+      if (t.medium !== "email" || typeof t.address !== "string") throw invalidParam("invite_3pid: only email invitations are supported");
+      const email = normaliseEmail(t.address);
+      if (!email) throw invalidParam("invite_3pid: invalid email address");
+      const owner = await this.repo.userByEmail(email);
+      if (owner) {
+        if (await this.isExternal(owner.user_id)) externals.push(owner.user_id);
+        continue;
+      }
+      const m = this.mapper.map(email);
+      if (m.hs !== this.config.server_name) throw forbidden(`This address belongs to another server (${m.hs}): federation is not enabled`);
+      if (m.external) externalAddresses++;
+    }
+    const problem = createRoomProblem(req, await this.isExternal(creator), externals) ?? (externalAddresses > 0 ? createRoomProblem(req, false, ["(invited address)"]) : undefined);
     if (problem) throw forbidden(problem);
     return applyCreatePolicy(req, externals, this.cfg.tchap_power_levels);
+  }
+
+  /** Rooms.create after-hook: the request's invite_3pid, as invitations by email. */
+  async inviteThirdParties(creator: string, roomId: string, req: CreateRoomRequest): Promise<void> {
+    for (const t of req.invite_3pid ?? []) await this.inviteByEmail(creator, roomId, String(t.medium), String(t.address));
   }
 
   /** Whether a room may be published in the room directory (only restricted rooms). */

@@ -115,3 +115,22 @@ test("an internal user may DM an external (rule direct), at most two members", a
   const pl = await A.getStateEvent(room_id, "m.room.power_levels", "");
   assert.equal((pl.users as Record<string, number>)[ext.userId] ?? 0, 0, "trusted_private_chat does not make an external admin");
 });
+
+test("createRoom's invite_3pid: a DM with a not yet registered external; refused where externals may not go", async () => {
+  const before = (await A.getJoinedRooms()).joined_rooms.length;
+  const tp = (address: string) => ({ id_server: "ignored.example", medium: "email", address });
+  await expectError(A.createRoom({ name: "Closed", invite_3pid: [tp("eve@partner.example")] }), "M_FORBIDDEN", 403);
+  await expectError(A.createRoom({ is_direct: true, invite_3pid: [tp("prof@education.gouv.fr")] }), "M_FORBIDDEN", 403);
+  await expectError(A.createRoom({ is_direct: true, invite_3pid: [tp("not-an-address")] }), "M_INVALID_PARAM", 400);
+  assert.equal((await A.getJoinedRooms()).joined_rooms.length, before, "refused requests created no room");
+  const { room_id } = await A.createRoom({ is_direct: true, invite_3pid: [tp("eve@partner.example")] });
+  assert.deepEqual(await A.getStateEvent(room_id, RULES, ""), { rule: "direct" });
+  const tpi = (await A.roomState(room_id)).find((e) => e.type === "m.room.third_party_invite")!;
+  assert.equal(tpi.content.display_name, "ev…@partner.example");
+  const eve = await registerByEmail(s, "eve@partner.example");
+  assert.equal((await A.getStateEvent(room_id, "m.room.member", eve.userId)).membership, "invite");
+  await eve.client.joinRoom(room_id);
+  // An existing account's address is invited directly.
+  const { room_id: r2 } = await A.createRoom({ is_direct: true, invite_3pid: [tp("Bob@Partner.example")] });
+  assert.equal((await A.getStateEvent(r2, "m.room.member", ext.userId)).membership, "invite");
+});
