@@ -10,7 +10,8 @@ import { call } from "../helpers/http.js";
 let s: PolicyServer;
 
 before(async () => {
-  s = await startPolicyServer({ localpart: "derived", lock_displayname: true });
+  // French mails here (the other files use English): accents travel quoted-printable.
+  s = await startPolicyServer({ localpart: "derived", lock_displayname: true, smtp: { language: "fr" } });
 });
 after(async () => {
   await s.close();
@@ -32,6 +33,10 @@ test("an agent registers with an email of this server: code by mail, derived id 
 test("the mailed link validates the address too", async () => {
   const anon = client(s.url);
   const { sid } = await anon.requestRegisterEmailToken("link.user@interieur.gouv.fr", "link-secret", 1);
+  const mail = s.smtp.messages.find((m) => m.to.includes("link.user@interieur.gouv.fr"))!;
+  assert.match(mail.subject, /^Votre code de validation : \d{6}$/);
+  assert.match(mail.text, /Si vous n'êtes pas à l'origine/);
+  assert.equal(mail.from, "noreply@rempart.test");
   const { link } = await validationCode(s, "link.user@interieur.gouv.fr");
   const res = await fetch(local(s, link));
   assert.equal(res.status, 200);
