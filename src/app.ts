@@ -246,7 +246,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     mfa: new Mfa(storage, config, securityEvents, now),
     media,
     mediaAdmin,
-    ...wirePolicy(config, storage, log, now, roomWriter, membership, accounts),
+    ...wirePolicy(config, storage, log, now, roomWriter, membership, accounts, key),
     audit,
     alerts,
     containment,
@@ -295,6 +295,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   if (app.policy.enabled) {
     roomWriter.addEventCheck((room, draft) => app.policy.checkEvent(room, draft));
     app.rooms.addCreateCheck((creator, req) => app.policy.checkCreateRoom(creator, req));
+    app.rooms.addAfterCreate((creator, roomId, req) => app.policy.inviteThirdParties(creator, roomId, req));
     membership.onBeforeLeave((userId, roomId) => app.policy.beforeLeave(userId, roomId));
     app.uia.registerStage("m.login.email.identity", async ({ auth }) => app.policy.emailStage(auth));
   }
@@ -313,11 +314,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
 }
 
 /** The government model's services (src/policy), built around the same storage and clock. */
-function wirePolicy(config: ResolvedConfig, storage: Storage, log: Logger, now: () => number, roomWriter: RoomWriter, membership: Membership, accounts: Accounts) {
+function wirePolicy(config: ResolvedConfig, storage: Storage, log: Logger, now: () => number, roomWriter: RoomWriter, membership: Membership, accounts: Accounts, key: SigningKey) {
   const mailer = new SmtpMailer(config.policy.smtp, log);
   const mailOpts = { baseUrl: config.public_baseurl, serverName: config.server_name, language: config.policy.smtp.language };
   const validation = new EmailValidation(storage, mailer, { ...mailOpts, lifetimeMs: config.policy.email_token_lifetime_ms }, now);
-  const policy = new Policy(storage, config, mailer, validation, roomWriter, membership, now, log);
+  const policy = new Policy(storage, config, mailer, validation, roomWriter, membership, now, log, key);
   const accountValidity = new AccountValidity(
     storage,
     config.policy.account_validity,

@@ -175,7 +175,18 @@ export const configSchema = z.object({
       email_rules: z
         .array(
           z.object({
-            pattern: z.string().min(1).describe("Regular expression matched (case-insensitively) against the email's domain."),
+            pattern: z
+              .string()
+              .min(1)
+              .refine((p) => {
+                try {
+                  new RegExp(p, "i");
+                  return true;
+                } catch {
+                  return false;
+                }
+              }, "not a valid regular expression")
+              .describe("Regular expression matched (case-insensitively) against the email's domain."),
             server: z.string().min(1).describe("Homeserver for matching addresses."),
             new_server: z.string().optional().describe("Set when matching addresses moved: answered as new_hs by /info."),
           }),

@@ -62,6 +62,9 @@ export function judgeEvent(state: State, draft: Draft, externals: ReadonlySet<st
     case "m.room.member":
       return memberProblem(state, rule, draft, externals);
 
+    case "m.room.third_party_invite":
+      return externals.has(draft.sender) ? "Externals cannot invite" : undefined;
+
     case "m.room.power_levels": {
       // Externals never hold power above 0 (docs/government-model.md "Externals").
       const users = (draft.content.users ?? {}) as Record<string, unknown>;
@@ -121,6 +124,8 @@ function memberProblem(state: State, rule: AccessRule, draft: Draft, externals: 
     if (current !== "invite") return "Externals join only by invitation";
     return undefined;
   }
+  // Knocking asks for an invitation: pointless (and a probe) where externals may never be.
+  if (m === "knock" && externals.has(target) && rule === "restricted") return "This room is not open to externals";
   if (m === "join" && rule === "direct" && membershipOf(state, target) !== "join") {
     const others = activeMembers(state).filter((u) => u !== target);
     if (others.length >= 2) return "A direct chat has at most two members";

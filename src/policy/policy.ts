@@ -2,6 +2,8 @@
 // small hooks (RoomWriter checks, Rooms create check, Membership before-leave); routes call it for
 // /info, email registration, email invites, the user directory and account validity.
 import type { Logger } from "pino";
+import { randomBytes } from "node:crypto";
+import { signJson, type SigningKey } from "../matrix/signing.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { Storage } from "../storage/database.js";
 import { policyRepo } from "../storage/policy.js";
@@ -37,6 +39,7 @@ export class Policy {
     private readonly membership: Membership,
     private readonly now: () => number,
     private readonly log: Logger,
+    private readonly key: SigningKey,
   ) {
     this.cfg = config.policy;
     this.enabled = this.cfg.enabled;
@@ -125,7 +128,12 @@ export class Policy {
     const pending = await this.repo.pendingInvites(email);
     for (const inv of pending) {
       try {
-        await this.membership.invite(inv.sender, inv.room_id, userId);
+        // The invite proves the address with `signed` (client-server API "Third-party invites"):
+        // this server, acting as the identity service, signs {mxid, sender, token} with the key
+        // published in the room's m.room.third_party_invite; the auth rules (4.4.1) verify it.
+        const signed = signJson({ mxid: userId, sender: inv.sender, token: inv.token }, this.config.server_name, this.key);
+        const content = { membership: "invite", displayname: derivedDisplayName(email), third_party_invite: { display_name: inv.display_name, signed } };
+        await this.writer.send(inv.room_id, { type: "m.room.member", state_key: userId, sender: inv.sender, content });
       } catch (e) {
         // The inviter may have left or lost the right to invite since: the invitation lapses.
         this.log.info({ room_id: inv.room_id, errcode: e instanceof MatrixError ? e.errcode : "error" }, "email invitation could not be delivered");
@@ -165,9 +173,29 @@ export class Policy {
   async checkCreateRoom(creator: string, req: CreateRoomRequest): Promise<CreateRoomRequest> {
     if (!this.enabled) return req;
     const externals = [...(await this.externalsAmong(req.invite ?? []))];
-    const problem = createRoomProblem(req, await this.isExternal(creator), externals);
+    // invite_3pid is judged up front too, so that a refused address creates no room.
+    let externalAddresses = 0;
+    for (const t of req.invite_3pid ?? []) {
+      if (t.medium !== "email" || typeof t.address !== "string") throw invalidParam("invite_3pid: only email invitations are supported");
+      const email = normaliseEmail(t.address);
+      if (!email) throw invalidParam("invite_3pid: invalid email address");
+      const owner = await this.repo.userByEmail(email);
+      if (owner) {
+        if (await this.isExternal(owner.user_id)) externals.push(owner.user_id);
+        continue;
+      }
+      const m = this.mapper.map(email);
+      if (m.hs !== this.config.server_name) throw forbidden(`This address belongs to another server (${m.hs}): federation is not enabled`);
+      if (m.external) externalAddresses++;
+    }
+    const problem = createRoomProblem(req, await this.isExternal(creator), externals) ?? (externalAddresses > 0 ? createRoomProblem(req, false, ["(invited address)"]) : undefined);
     if (problem) throw forbidden(problem);
     return applyCreatePolicy(req, externals, this.cfg.tchap_power_levels);
+  }
+
+  /** Rooms.create after-hook: the request's invite_3pid, as invitations by email. */
+  async inviteThirdParties(creator: string, roomId: string, req: CreateRoomRequest): Promise<void> {
+    for (const t of req.invite_3pid ?? []) await this.inviteByEmail(creator, roomId, String(t.medium), String(t.address));
   }
 
   /** Whether a room may be published in the room directory (only restricted rooms). */
@@ -226,7 +254,18 @@ export class Policy {
     const rule = ruleOf(snap.state);
     if (m.external && rule === "restricted") throw forbidden("This room is not open to externals");
     if (rule === "direct" && activeMembers(snap.state).length >= 2) throw forbidden("A direct chat has at most two members");
-    await this.repo.insertInvite({ room_id: roomId, sender, address: email, created_ts: this.now() });
+    // The pending invitation as the spec's m.room.third_party_invite (clients show it in the room);
+    // its state_key is the token that the invite sent at registration refers to.
+    const token = randomBytes(18).toString("base64url");
+    const displayName = maskEmail(email);
+    const keyValidityUrl = `${this.config.public_baseurl}_matrix/identity/v2/pubkey/isvalid`;
+    await this.writer.send(roomId, {
+      type: "m.room.third_party_invite",
+      state_key: token,
+      sender,
+      content: { display_name: displayName, key_validity_url: keyValidityUrl, public_key: this.key.publicKeyBase64, public_keys: [{ public_key: this.key.publicKeyBase64, key_validity_url: keyValidityUrl }] },
+    });
+    await this.repo.insertInvite({ room_id: roomId, sender, address: email, token, display_name: displayName, created_ts: this.now() });
     this.mailer.send(email, invitationMail(this.cfg.smtp.language, { inviter: sender, server: this.config.server_name })).catch(() => {
       // Logged by the mailer; the invitation stands and /info reports it.
     });
@@ -234,4 +273,21 @@ export class Policy {
 
   /** Exposed for the create-room plan of tests and docs. */
   static planOf = createPlan;
+
+  /** GET /_matrix/identity/v2/pubkey/isvalid: whether a key is this server's invitation key. */
+  isValidPublicKey(publicKey: string): boolean {
+    return publicKey === this.key.publicKeyBase64;
+  }
+
+  /** GET /_matrix/identity/v2/pubkey/{keyId}. */
+  publicKey(keyId: string): string | undefined {
+    return keyId === this.key.keyId ? this.key.publicKeyBase64 : undefined;
+  }
+}
+
+/** What room members see of an invited address: "bob…@partner.example" (Sydent masks similarly). */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf("@");
+  const local = email.slice(0, at);
+  return `${local.slice(0, Math.min(3, Math.max(1, local.length - 1)))}…${email.slice(at)}`;
 }

@@ -20,10 +20,13 @@ export interface Sender {
 
 /** A server policy's say on a createRoom request: refuse it (throw) or return it adjusted. */
 export type CreateRoomCheck = (creator: string, req: CreateRoomRequest) => Promise<CreateRoomRequest>;
+/** Work after the room and its invites exist (e.g. src/policy acting on invite_3pid). */
+export type AfterCreate = (creator: string, roomId: string, req: CreateRoomRequest) => Promise<void>;
 
 export class Rooms {
   private readonly repo;
   private createChecks: CreateRoomCheck[] = [];
+  private afterCreate: AfterCreate[] = [];
 
   constructor(
     storage: Storage,
@@ -39,6 +42,10 @@ export class Rooms {
 
   addCreateCheck(check: CreateRoomCheck): void {
     this.createChecks.push(check);
+  }
+
+  addAfterCreate(hook: AfterCreate): void {
+    this.afterCreate.push(hook);
   }
 
   async create(who: Sender, request: CreateRoomRequest): Promise<{ room_id: string; room_alias?: string }> {
@@ -64,6 +71,7 @@ export class Rooms {
     }
     if (req.visibility === "public") await this.repo.setPublic(roomId, true);
     for (const u of new Set(req.invite ?? [])) await this.membership.invite(who.userId, roomId, u, { isDirect: req.is_direct });
+    for (const h of this.afterCreate) await h(who.userId, roomId, req);
     return alias ? { room_id: roomId, room_alias: alias } : { room_id: roomId };
   }
 

@@ -49,7 +49,7 @@ export const policyRepo = (db: Db) => ({
 
   // --- email invitations (third-party invites served by this server) ---
 
-  insertInvite: (row: { room_id: string; sender: string; address: string; created_ts: number }) => db.insertInto("email_invites").values({ ...row, consumed_ts: null }).execute(),
+  insertInvite: (row: { room_id: string; sender: string; address: string; token: string; display_name: string; created_ts: number }) => db.insertInto("email_invites").values({ ...row, consumed_ts: null }).execute(),
 
   pendingInvites: (address: string) =>
     db.selectFrom("email_invites").selectAll().where("address", "=", address).where("consumed_ts", "is", null).orderBy("id").execute(),

@@ -407,6 +407,8 @@ export interface EmailInvitesTable {
   room_id: string;
   sender: string;
   address: string;
+  token: string;
+  display_name: string;
   created_ts: number;
   consumed_ts: number | null;
 }

@@ -182,7 +182,7 @@ const ENDPOINTS: Endpoint[] = [
   // Government model (src/policy): email → server, email validation, user directory, account validity.
   { method: "GET", path: "/_matrix/identity/api/v1/info?medium=email&address=someone%40example.org", auth: "none" },
   { method: "POST", path: `${C}/register/email/requestToken`, auth: "none", bad: { client_secret: 1, email: "a@example.org", send_attempt: "1" } },
-  { method: "POST", path: `${C}/account/3pid/email/requestToken`, auth: "user", bad: { client_secret: "s", email: 5, send_attempt: 1 } },
+  { method: "POST", path: `${C}/account/3pid/email/requestToken`, auth: "none", bad: { client_secret: "s", email: 5, send_attempt: 1 } },
   { method: "POST", path: "/_matrix/identity/v2/validate/email/submitToken", auth: "none", bad: { sid: 1, client_secret: "s", token: "123456" } },
   { method: "GET", path: "/_matrix/identity/v2/validate/email/submitToken?sid=x&client_secret=y&token=z", auth: "none" },
   { method: "POST", path: `${C}/account/3pid/add`, auth: "user", bad: { client_secret: 5, sid: "x" } },
@@ -266,6 +266,8 @@ const ENDPOINTS: Endpoint[] = [
   { method: "POST", path: `${A}/user/{me}/media/quarantine`, auth: "admin" },
   { method: "GET", path: `${A}/users/{me}/media`, auth: "admin" },
   { method: "DELETE", path: `${A}/users/{me}/media`, auth: "admin" },
+  { method: "GET", path: "/_matrix/identity/v2/pubkey/isvalid?public_key=abc", auth: "none" },
+  { method: "GET", path: "/_matrix/identity/v2/pubkey/{type}", auth: "none" },
 ];
 
 let s: TestServer;

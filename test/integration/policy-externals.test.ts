@@ -44,12 +44,28 @@ test("an external invited by email registers and joins the room opened to extern
   await expectError(A.inviteByEmail(partnersRoom, "prof@education.gouv.fr"), "M_FORBIDDEN", 403);
   const mail = await s.smtp.take("bob@partner.example", /invited/i);
   assert.match(mail.text, /@alice:rempart\.test/);
+  // The room shows the pending invitation as an m.room.third_party_invite with a masked address,
+  // signed by a key the identity endpoints vouch for.
+  const state = await A.roomState(partnersRoom);
+  const tpi = state.find((e) => e.type === "m.room.third_party_invite")!;
+  assert.equal(tpi.content.display_name, "bo…@partner.example");
+  assert.ok(!JSON.stringify(state).includes("bob@partner.example"), "the address itself stays private");
+  const valid = await (await fetch(`${s.url}/_matrix/identity/v2/pubkey/isvalid?public_key=${encodeURIComponent(tpi.content.public_key)}`)).json();
+  assert.deepEqual(valid, { valid: true });
+  assert.deepEqual(await (await fetch(`${s.url}/_matrix/identity/v2/pubkey/isvalid?public_key=AAAA`)).json(), { valid: false });
+  const keyRes = await fetch(`${s.url}/_matrix/identity/v2/pubkey/${encodeURIComponent(s.app.signingKey.keyId)}`);
+  assert.deepEqual(await keyRes.json(), { public_key: tpi.content.public_key });
+  assert.equal((await fetch(`${s.url}/_matrix/identity/v2/pubkey/ed25519:nope`)).status, 404);
   ext = await registerByEmail(s, "bob@partner.example");
   assert.equal(await s.app.policy.isExternal(ext.userId), true);
   assert.equal(await s.app.policy.isExternal(alice.userId), false);
   // The pending invitation became a real invite at registration.
   const member = await A.getStateEvent(partnersRoom, "m.room.member", ext.userId);
   assert.equal(member.membership, "invite");
+  // …that carries the signed proof of the address (auth rules 4.4.1 checked it).
+  assert.equal(member.third_party_invite.display_name, "bo…@partner.example");
+  assert.equal(member.third_party_invite.signed.mxid, ext.userId);
+  assert.equal(member.third_party_invite.signed.token, tpi.state_key);
   await ext.client.joinRoom(partnersRoom);
   assert.deepEqual((await ext.client.getJoinedRooms()).joined_rooms, [partnersRoom]);
   // The invitation is used up: the address is no longer "invited".
@@ -98,4 +114,23 @@ test("an internal user may DM an external (rule direct), at most two members", a
   await ext.client.joinRoom(room_id);
   const pl = await A.getStateEvent(room_id, "m.room.power_levels", "");
   assert.equal((pl.users as Record<string, number>)[ext.userId] ?? 0, 0, "trusted_private_chat does not make an external admin");
+});
+
+test("createRoom's invite_3pid: a DM with a not yet registered external; refused where externals may not go", async () => {
+  const before = (await A.getJoinedRooms()).joined_rooms.length;
+  const tp = (address: string) => ({ id_server: "ignored.example", medium: "email", address });
+  await expectError(A.createRoom({ name: "Closed", invite_3pid: [tp("eve@partner.example")] }), "M_FORBIDDEN", 403);
+  await expectError(A.createRoom({ is_direct: true, invite_3pid: [tp("prof@education.gouv.fr")] }), "M_FORBIDDEN", 403);
+  await expectError(A.createRoom({ is_direct: true, invite_3pid: [tp("not-an-address")] }), "M_INVALID_PARAM", 400);
+  assert.equal((await A.getJoinedRooms()).joined_rooms.length, before, "refused requests created no room");
+  const { room_id } = await A.createRoom({ is_direct: true, invite_3pid: [tp("eve@partner.example")] });
+  assert.deepEqual(await A.getStateEvent(room_id, RULES, ""), { rule: "direct" });
+  const tpi = (await A.roomState(room_id)).find((e) => e.type === "m.room.third_party_invite")!;
+  assert.equal(tpi.content.display_name, "ev…@partner.example");
+  const eve = await registerByEmail(s, "eve@partner.example");
+  assert.equal((await A.getStateEvent(room_id, "m.room.member", eve.userId)).membership, "invite");
+  await eve.client.joinRoom(room_id);
+  // An existing account's address is invited directly.
+  const { room_id: r2 } = await A.createRoom({ is_direct: true, invite_3pid: [tp("Bob@Partner.example")] });
+  assert.equal((await A.getStateEvent(r2, "m.room.member", ext.userId)).membership, "invite");
 });

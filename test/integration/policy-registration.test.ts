@@ -10,7 +10,8 @@ import { call } from "../helpers/http.js";
 let s: PolicyServer;
 
 before(async () => {
-  s = await startPolicyServer({ localpart: "derived", lock_displayname: true });
+  // French mails here (the other files use English): accents travel quoted-printable.
+  s = await startPolicyServer({ localpart: "derived", lock_displayname: true, smtp: { language: "fr" } });
 });
 after(async () => {
   await s.close();
@@ -32,6 +33,10 @@ test("an agent registers with an email of this server: code by mail, derived id 
 test("the mailed link validates the address too", async () => {
   const anon = client(s.url);
   const { sid } = await anon.requestRegisterEmailToken("link.user@interieur.gouv.fr", "link-secret", 1);
+  const mail = s.smtp.messages.find((m) => m.to.includes("link.user@interieur.gouv.fr"))!;
+  assert.match(mail.subject, /^Votre code de validation : \d{6}$/);
+  assert.match(mail.text, /Si vous n'êtes pas à l'origine/);
+  assert.equal(mail.from, "noreply@rempart.test");
   const { link } = await validationCode(s, "link.user@interieur.gouv.fr");
   const res = await fetch(local(s, link));
   assert.equal(res.status, 200);
@@ -120,4 +125,28 @@ test("guests are refused, presence is off, URL previews are off by default", asy
   const p = await call(s.url, "GET", `/_matrix/client/v3/presence/${encodeURIComponent(u.userId)}/status`, { token: u.accessToken });
   assert.equal(p.body.presence, "offline");
   assert.equal(s.config.media.url_previews, false);
+});
+
+test("an existing account binds an email: requestToken, code, /account/3pid/add behind its password", async () => {
+  const u = await s.user("binder");
+  const c = client(s.url, { accessToken: u.accessToken, userId: u.userId, deviceId: u.deviceId });
+  // Addresses of other servers are refused here too.
+  await expectError(c.requestAdd3pidEmailToken("binder@education.gouv.fr", "bind-secret", 1), "M_THREEPID_DENIED", 403);
+  const { sid, submit_url } = await c.requestAdd3pidEmailToken("binder@interieur.gouv.fr", "bind-secret", 1);
+  const { code } = await validationCode(s, "binder@interieur.gouv.fr");
+  const path = "/_matrix/client/v3/account/3pid/add";
+  // Before validation: refused after the password stage.
+  const auth = { type: "m.login.password", identifier: { type: "m.id.user", user: u.userId }, password: u.password };
+  const early = await call(s.url, "POST", path, { token: u.accessToken, body: { sid, client_secret: "bind-secret", auth } });
+  assert.equal(early.body.errcode, "M_THREEPID_AUTH_FAILED");
+  await c.submitMsisdnTokenOtherUrl(local(s, submit_url!), sid, "bind-secret", code);
+  // Without auth: the UIA challenge; with a wrong password: refused.
+  assert.equal((await call(s.url, "POST", path, { token: u.accessToken, body: { sid, client_secret: "bind-secret" } })).status, 401);
+  const wrong = await call(s.url, "POST", path, { token: u.accessToken, body: { sid, client_secret: "bind-secret", auth: { ...auth, password: "nope" } } });
+  assert.equal(wrong.status, 401);
+  const ok = await call(s.url, "POST", path, { token: u.accessToken, body: { sid, client_secret: "bind-secret", auth } });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual((await c.getThreePids()).threepids.map((t) => t.address), ["binder@interieur.gouv.fr"]);
+  // A registration session cannot be used to bind, and the bound address cannot register.
+  await expectError(client(s.url).requestRegisterEmailToken("binder@interieur.gouv.fr", "reg-secret", 1), "M_THREEPID_IN_USE", 400);
 });

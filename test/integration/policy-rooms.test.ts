@@ -119,3 +119,18 @@ test("last admin leaving: the highest moderator is promoted, never an external",
   await B.leave(r3);
   assert.equal(((await A.getStateEvent(r3, "m.room.power_levels", "")).users as Record<string, number>)[alice.userId], 100);
 });
+
+test("invitations by email are rate-limited per inviter (each one sends a mail)", async () => {
+  const limited = await startPolicyServer({}, { rate_limiting: { enabled: true, register_burst: 2, register_per_second: 0.001 } });
+  try {
+    const u = await limited.user("inviter");
+    const U = client(limited.url, { accessToken: u.accessToken, userId: u.userId, deviceId: u.deviceId, idBaseUrl: limited.url });
+    const { room_id } = await U.createRoom({ name: "Team" });
+    await U.inviteByEmail(room_id, "one@interieur.gouv.fr");
+    await U.inviteByEmail(room_id, "two@interieur.gouv.fr");
+    await expectError(U.inviteByEmail(room_id, "three@interieur.gouv.fr"), "M_LIMIT_EXCEEDED", 429);
+    assert.equal(limited.smtp.messages.filter((m) => m.to.includes("three@interieur.gouv.fr")).length, 0);
+  } finally {
+    await limited.close();
+  }
+});

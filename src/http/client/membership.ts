@@ -39,6 +39,8 @@ export function registerMembershipRoutes(http: FastifyInstance, app: App): void 
     const b = req.body as Record<string, unknown> | undefined;
     if (b && typeof b === "object" && !Array.isArray(b) && b.user_id === undefined && b.medium !== undefined) {
       const t = parseBody(thirdPartyBody, req.body);
+      // Each invitation mails someone: limited per inviter like registration mails are per IP.
+      app.rateLimiter.take("email_invite", who.userId, app.config.rate_limiting.register_per_second, app.config.rate_limiting.register_burst);
       await app.policy.inviteByEmail(who.userId, req.params.roomId, t.medium, t.address);
       return {};
     }

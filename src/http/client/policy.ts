@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { App } from "../../app.js";
 import { authenticate } from "../auth.js";
 import { parseBody, text } from "../body.js";
-import { missingParam } from "../errors.js";
+import { missingParam, notFound } from "../errors.js";
 import { REAUTH_FLOWS } from "./account.js";
 import { strParam, type Query } from "./params.js";
 
@@ -29,6 +29,8 @@ export function registerPolicyRoutes(http: FastifyInstance, app: App): void {
 
   // Which server an address belongs to (Tchap's identity-server /info): public, like Tchap's.
   http.get("/_matrix/identity/api/v1/info", async (req) => {
+    // Rate-limited: the answer says whether an address has a pending invitation.
+    limit(req.ip);
     const q = req.query as Query;
     const medium = strParam(q, "medium");
     const address = strParam(q, "address");
@@ -43,9 +45,9 @@ export function registerPolicyRoutes(http: FastifyInstance, app: App): void {
     return app.policy.requestEmailToken("register", parseBody(requestTokenBody, req.body));
   });
 
-  // Client-server API "POST /account/3pid/email/requestToken".
+  // Client-server API "POST /account/3pid/email/requestToken": unauthenticated in the spec (and
+  // matrix-js-sdk sends no token); the binding itself (/account/3pid/add) needs the account's auth.
   http.post("/_matrix/client/v3/account/3pid/email/requestToken", async (req) => {
-    await authenticate(app, req);
     limit(req.ip);
     return app.policy.requestEmailToken("add", parseBody(requestTokenBody, req.body));
   });
@@ -74,6 +76,18 @@ export function registerPolicyRoutes(http: FastifyInstance, app: App): void {
     await app.uia.check({ purpose: "add 3pid", flows: REAUTH_FLOWS, userId: who.userId }, b.auth);
     await app.policy.addEmail(who.userId, b.sid, b.client_secret);
     return {};
+  });
+
+  // Identity service "Key management", for the key of m.room.third_party_invite events.
+  http.get("/_matrix/identity/v2/pubkey/isvalid", async (req) => {
+    const key = strParam(req.query as Query, "public_key");
+    if (!key) throw missingParam("public_key is required");
+    return { valid: app.policy.isValidPublicKey(key) };
+  });
+  http.get<{ Params: { keyId: string } }>("/_matrix/identity/v2/pubkey/:keyId", async (req) => {
+    const key = app.policy.publicKey(req.params.keyId);
+    if (!key) throw notFound("Unknown key");
+    return { public_key: key };
   });
 
   // Client-server API "POST /user_directory/search".

@@ -34,6 +34,9 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn("room_id", "text", (c) => c.notNull())
     .addColumn("sender", "text", (c) => c.notNull())
     .addColumn("address", "text", (c) => c.notNull())
+    /** state_key of the room's m.room.third_party_invite event, and its display_name. */
+    .addColumn("token", "text", (c) => c.notNull())
+    .addColumn("display_name", "text", (c) => c.notNull())
     .addColumn("created_ts", "bigint", (c) => c.notNull())
     .addColumn("consumed_ts", "bigint")
     .execute();
