@@ -10,11 +10,22 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Storage } from "../../storage/database.js";
 import { auditRepo, type AuditRow } from "../../storage/audit.js";
-import { canonicalJson } from "../../matrix/canonical-json.js";
 import type { SigningKey } from "../../matrix/signing.js";
 import { signCheckpoint } from "./checkpoints.js";
 
 export type AuditKind = "session" | "read" | "auth" | "account" | "admin" | "containment";
+
+/** The canonical serialisation of a record's data: JSON with every object's keys sorted (code
+ * unit order), no insignificant whitespace. Records hold only strings, finite numbers, arrays and
+ * objects, so JSON.stringify's escaping is deterministic; verify never re-serialises, it hashes the
+ * stored text. */
+export function canonicalRecord(v: unknown): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
+  if (Array.isArray(v)) return `[${v.map(canonicalRecord).join(",")}]`;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalRecord(o[k])}`).join(",")}}`;
+}
 
 /** The hash of one record, chained to the previous record's hash ("" before the first record). */
 export function recordHash(prevHash: string, seq: number, ts: number, kind: string, data: string): string {
@@ -49,7 +60,7 @@ export class AuditTrail {
     private readonly opts: AuditTrailOptions,
     private readonly log: Logger,
   ) {
-    this.repo = auditRepo(storage.db);
+    this.repo = auditRepo(storage.db, storage.dialect);
   }
 
   static async open(storage: Storage, key: SigningKey, now: () => number, opts: AuditTrailOptions, log: Logger): Promise<AuditTrail> {
@@ -75,7 +86,7 @@ export class AuditTrail {
   /** Appends one record; returns its sequence number. Never blocks on I/O, never drops a record. */
   append(kind: AuditKind, data: Record<string, unknown>, ts = this.now()): number {
     if (this.closed) throw new Error("audit trail is closed");
-    const json = canonicalJson(data);
+    const json = canonicalRecord(data);
     const seq = ++this.seq;
     this.hash = recordHash(this.hash, seq, ts, kind, json);
     this.pending.push({ seq, ts, kind, data: json, hash: this.hash });
