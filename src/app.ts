@@ -32,6 +32,7 @@ import { SecurityAlerts } from "./security/alerts.js";
 import { ReadGate } from "./security/read-gate.js";
 import { SteppedUpSessions } from "./security/step-up.js";
 import { AuditExporter } from "./security/audit/export-ocsf.js";
+import { pruneTrail } from "./security/audit/retention.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -119,6 +120,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const readGate = new ReadGate(rg, audit, meters, containment, storage, now, log);
   const auditExporter = new AuditExporter(storage, config.server_name, rg.audit, log);
   auditExporter.start();
+  // Retention: once a day, prune audit records past retention_days up to a signed checkpoint.
+  const retentionTimer = setInterval(() => {
+    pruneTrail(storage, rg.audit.retention_days, now()).catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, "audit retention failed"));
+  }, 86_400_000);
+  retentionTimer.unref();
   const app: App = {
     config,
     storage,
@@ -150,6 +156,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     readGate,
     auditExporter,
     close: async () => {
+      clearInterval(retentionTimer);
       await audit.close();
       await auditExporter.stop();
       await alerts.settle();
