@@ -49,7 +49,7 @@ export class AuditTrail {
   private lastCheckpointTs = 0;
   private lastCheckpointSeq = 0;
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private queue: Promise<void> = Promise.resolve();
   private failures = 0;
   private closed = false;
 
@@ -102,18 +102,32 @@ export class AuditTrail {
     return this.seq;
   }
 
-  /** Writes everything appended so far (and a checkpoint when one is due). */
-  async flush(): Promise<void> {
+  /** Writes everything appended so far (and a checkpoint when one is due). Flushes and checkpoints
+   * run one at a time, in order: batches reach the database in chain order, and a caller that
+   * awaits flush() sees every record appended before it, and any checkpoint that was due, stored. */
+  flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    // One flush at a time, in order: batches reach the database in chain order.
-    while (this.flushing) await this.flushing;
-    if (this.pending.length === 0) return this.maybeCheckpoint(false);
-    const batch = this.pending;
-    this.pending = [];
-    this.flushing = (async () => {
+    return this.serial(() => this.flushNow());
+  }
+
+  /** A signed checkpoint of the last stored record, if checkpoint_interval_ms has passed (or `force`). */
+  maybeCheckpoint(force: boolean): Promise<void> {
+    return this.serial(() => this.checkpointNow(force));
+  }
+
+  private serial(job: () => Promise<void>): Promise<void> {
+    const p = this.queue.then(job);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async flushNow(): Promise<void> {
+    if (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
       try {
         await this.repo.append(batch);
         const last = batch[batch.length - 1]!;
@@ -129,24 +143,21 @@ export class AuditTrail {
           this.timer = setTimeout(() => void this.flush(), Math.min(1000, this.opts.flushIntervalMs * 2 ** this.failures));
           this.timer.unref();
         }
-      } finally {
-        this.flushing = undefined;
+        return;
       }
-    })();
-    await this.flushing;
-    await this.maybeCheckpoint(false);
+    }
+    await this.checkpointNow(false);
   }
 
-  /** A signed checkpoint of the last stored record, at most every checkpoint_interval_ms of activity. */
-  async maybeCheckpoint(force: boolean): Promise<void> {
+  private async checkpointNow(force: boolean): Promise<void> {
     if (this.flushedSeq === 0 || this.flushedSeq === this.lastCheckpointSeq) return;
     const ts = this.now();
     if (!force && ts - this.lastCheckpointTs < this.opts.checkpointIntervalMs) return;
     const seq = this.flushedSeq;
     const hash = this.flushedHash;
+    await this.repo.insertCheckpoint(signCheckpoint(this.key, this.opts.serverName, { seq, ts, hash }));
     this.lastCheckpointTs = ts;
     this.lastCheckpointSeq = seq;
-    await this.repo.insertCheckpoint(signCheckpoint(this.key, this.opts.serverName, { seq, ts, hash }));
   }
 
   /** Flushes, writes a final checkpoint, and refuses further records. */
