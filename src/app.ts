@@ -67,6 +67,7 @@ import { LoginHooks } from "./security/login-hooks.js";
 import { WebSessions } from "./security/web-sessions.js";
 import { LoginAlerts } from "./security/login-alerts.js";
 import { createE2ee, type E2ee } from "./e2ee/index.js";
+import { pruneTrail } from "./security/audit/retention.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -207,6 +208,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const loginGuard = new LoginGuard(storage, config.login_security, securityEvents, now);
   const devices = new Devices(storage, sessions, now);
   const e2ee = await createE2ee({ storage, serverName: config.server_name, notifier, writer: roomWriter, sync, devices, accounts, log, now });
+  // Retention: once a day, prune audit records past retention_days up to a signed checkpoint.
+  const retentionTimer = setInterval(() => {
+    pruneTrail(storage, rg.audit.retention_days, now()).catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, "audit retention failed"));
+  }, 86_400_000);
+  retentionTimer.unref();
   const app: App = {
     config,
     storage,
@@ -270,6 +276,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
       await e2ee.deviceLists.settled();
       await pushSender.close();
       await media.idle();
+      clearInterval(retentionTimer);
       await audit.close();
       await auditExporter.stop();
       await alerts.settle();

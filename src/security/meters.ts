@@ -11,23 +11,28 @@ const BUCKETS = 60;
 class Counter {
   private readonly buckets = new Float64Array(BUCKETS);
   private head = 0; // absolute bucket index of the newest bucket
+  private sum = 0; // kept in step with the buckets: reading a meter is O(1)
 
   add(bucket: number, v: number): void {
     this.advance(bucket);
     this.buckets[bucket % BUCKETS]! += v;
+    this.sum += v;
   }
 
   total(bucket: number): number {
     this.advance(bucket);
-    let t = 0;
-    for (let i = 0; i < BUCKETS; i++) t += this.buckets[i]!;
-    return t;
+    return this.sum;
   }
 
   private advance(bucket: number): void {
     if (bucket <= this.head) return;
     const steps = Math.min(bucket - this.head, BUCKETS);
-    for (let i = 1; i <= steps; i++) this.buckets[(this.head + i) % BUCKETS] = 0;
+    for (let i = 1; i <= steps; i++) {
+      const j = (this.head + i) % BUCKETS;
+      this.sum -= this.buckets[j]!;
+      this.buckets[j] = 0;
+    }
+    if (steps === BUCKETS) this.sum = 0; // a whole window passed: exact zero, no float residue
     this.head = bucket;
   }
 }
@@ -36,6 +41,7 @@ class KeyMeters {
   readonly counters = new Map<Metric, Counter>();
   readonly rooms = new Map<string, number>();
   lastSeen = 0;
+  roomsPruned = 0;
 }
 
 export class Meters {
@@ -91,6 +97,9 @@ export class Meters {
   }
 
   private pruneRooms(m: KeyMeters, now: number): void {
+    // At most once per bucket: room entries expire with bucket granularity, like the counters.
+    if (now - m.roomsPruned < this.bucketMs && m.rooms.size <= 4096) return;
+    m.roomsPruned = now;
     const cutoff = now - this.windowMs;
     for (const [r, ts] of m.rooms) if (ts <= cutoff) m.rooms.delete(r);
   }

@@ -10,11 +10,22 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Storage } from "../../storage/database.js";
 import { auditRepo, type AuditRow } from "../../storage/audit.js";
-import { canonicalJson } from "../../matrix/canonical-json.js";
 import type { SigningKey } from "../../matrix/signing.js";
 import { signCheckpoint } from "./checkpoints.js";
 
 export type AuditKind = "session" | "read" | "auth" | "account" | "admin" | "containment";
+
+/** The canonical serialisation of a record's data: JSON with every object's keys sorted (code
+ * unit order), no insignificant whitespace. Records hold only strings, finite numbers, arrays and
+ * objects, so JSON.stringify's escaping is deterministic; verify never re-serialises, it hashes the
+ * stored text. */
+export function canonicalRecord(v: unknown): string {
+  if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
+  if (Array.isArray(v)) return `[${v.map(canonicalRecord).join(",")}]`;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalRecord(o[k])}`).join(",")}}`;
+}
 
 /** The hash of one record, chained to the previous record's hash ("" before the first record). */
 export function recordHash(prevHash: string, seq: number, ts: number, kind: string, data: string): string {
@@ -38,7 +49,7 @@ export class AuditTrail {
   private lastCheckpointTs = 0;
   private lastCheckpointSeq = 0;
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private queue: Promise<void> = Promise.resolve();
   private failures = 0;
   private closed = false;
 
@@ -49,7 +60,7 @@ export class AuditTrail {
     private readonly opts: AuditTrailOptions,
     private readonly log: Logger,
   ) {
-    this.repo = auditRepo(storage.db);
+    this.repo = auditRepo(storage.db, storage.dialect);
   }
 
   static async open(storage: Storage, key: SigningKey, now: () => number, opts: AuditTrailOptions, log: Logger): Promise<AuditTrail> {
@@ -75,7 +86,7 @@ export class AuditTrail {
   /** Appends one record; returns its sequence number. Never blocks on I/O, never drops a record. */
   append(kind: AuditKind, data: Record<string, unknown>, ts = this.now()): number {
     if (this.closed) throw new Error("audit trail is closed");
-    const json = canonicalJson(data);
+    const json = canonicalRecord(data);
     const seq = ++this.seq;
     this.hash = recordHash(this.hash, seq, ts, kind, json);
     this.pending.push({ seq, ts, kind, data: json, hash: this.hash });
@@ -91,18 +102,32 @@ export class AuditTrail {
     return this.seq;
   }
 
-  /** Writes everything appended so far (and a checkpoint when one is due). */
-  async flush(): Promise<void> {
+  /** Writes everything appended so far (and a checkpoint when one is due). Flushes and checkpoints
+   * run one at a time, in order: batches reach the database in chain order, and a caller that
+   * awaits flush() sees every record appended before it, and any checkpoint that was due, stored. */
+  flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    // One flush at a time, in order: batches reach the database in chain order.
-    while (this.flushing) await this.flushing;
-    if (this.pending.length === 0) return this.maybeCheckpoint(false);
-    const batch = this.pending;
-    this.pending = [];
-    this.flushing = (async () => {
+    return this.serial(() => this.flushNow());
+  }
+
+  /** A signed checkpoint of the last stored record, if checkpoint_interval_ms has passed (or `force`). */
+  maybeCheckpoint(force: boolean): Promise<void> {
+    return this.serial(() => this.checkpointNow(force));
+  }
+
+  private serial(job: () => Promise<void>): Promise<void> {
+    const p = this.queue.then(job);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async flushNow(): Promise<void> {
+    if (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
       try {
         await this.repo.append(batch);
         const last = batch[batch.length - 1]!;
@@ -118,24 +143,21 @@ export class AuditTrail {
           this.timer = setTimeout(() => void this.flush(), Math.min(1000, this.opts.flushIntervalMs * 2 ** this.failures));
           this.timer.unref();
         }
-      } finally {
-        this.flushing = undefined;
+        return;
       }
-    })();
-    await this.flushing;
-    await this.maybeCheckpoint(false);
+    }
+    await this.checkpointNow(false);
   }
 
-  /** A signed checkpoint of the last stored record, at most every checkpoint_interval_ms of activity. */
-  async maybeCheckpoint(force: boolean): Promise<void> {
+  private async checkpointNow(force: boolean): Promise<void> {
     if (this.flushedSeq === 0 || this.flushedSeq === this.lastCheckpointSeq) return;
     const ts = this.now();
     if (!force && ts - this.lastCheckpointTs < this.opts.checkpointIntervalMs) return;
     const seq = this.flushedSeq;
     const hash = this.flushedHash;
+    await this.repo.insertCheckpoint(signCheckpoint(this.key, this.opts.serverName, { seq, ts, hash }));
     this.lastCheckpointTs = ts;
     this.lastCheckpointSeq = seq;
-    await this.repo.insertCheckpoint(signCheckpoint(this.key, this.opts.serverName, { seq, ts, hash }));
   }
 
   /** Flushes, writes a final checkpoint, and refuses further records. */
