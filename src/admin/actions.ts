@@ -4,7 +4,7 @@
 import type { Logger } from "pino";
 
 export interface AdminAction {
-  /** The admin who acted. */
+  /** The admin who acted (for "refused.not_admin": the non-admin who tried). */
   admin: string;
   /** What was done, e.g. "user.deactivate", "room.delete", "server_notice.send". */
   action: string;

@@ -233,6 +233,14 @@ test("admin flag: get, grant (effective at once), revoke; an admin cannot demote
   assertError(await as("PUT", `${V1}/users/@ghost:rempart.test/admin`, { admin: true }), 404, "M_NOT_FOUND");
 });
 
+test("a non-admin's call is refused with 403 and recorded as refused.not_admin under their id", async () => {
+  const u = await s.user();
+  assertError(await as("POST", `${V1}/deactivate/${admin.userId}`, {}, u.accessToken), 403, "M_FORBIDDEN");
+  const refusal = actions.find((a) => a.action === "refused.not_admin" && a.admin === u.userId);
+  assert.deepEqual(refusal?.details, { method: "POST", route: "/_synapse/admin/v1/deactivate/:userId" });
+  assert.equal((await as("GET", `${V2}/users/${admin.userId}`)).body.deactivated, 0);
+});
+
 test("server_version names Rempart", async () => {
   const res = await as("GET", `${V1}/server_version`);
   assert.equal(res.status, 200);

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
 import { parseBody, text } from "../body.js";
-import { authenticateAdmin } from "../auth.js";
+import { requireAdmin } from "./guard.js";
 
 const body = z.object({
   user_id: text().min(1).max(255),
@@ -15,7 +15,7 @@ const body = z.object({
 
 export function registerServerNoticeAdminRoutes(http: FastifyInstance, app: App): void {
   http.post("/_synapse/admin/v1/send_server_notice", async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const b = parseBody(body, req.body);
     const eventId = await app.serverNotices.send(b);
     // The notice's text is not recorded: only who sent what kind of event to whom.

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
 import { optionalBody, parseBody, text } from "../body.js";
-import { authenticateAdmin } from "../auth.js";
+import { requireAdmin } from "./guard.js";
 import { MatrixError } from "../errors.js";
 import { dirParam, intParam, strParam, type Query } from "../client/params.js";
 import { boolParam, enumParam } from "./query.js";
@@ -38,7 +38,7 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
     app.adminActions.record({ admin, action, target, details });
 
   http.get(`${V2}/users`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const q = req.query as Query;
     const res = await app.adminUsers.list({
       from: intParam(q, "from", 0),
@@ -57,14 +57,14 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.get<P>(`${V2}/users/:userId`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const user = await app.adminUsers.get(req.params.userId);
     record(who.userId, "user.query", req.params.userId);
     return user;
   });
 
   http.put<P>(`${V2}/users/:userId`, async (req, reply) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const b = optionalBody(upsertBody, req.body);
     if (b.admin === false && req.params.userId === who.userId) throw new MatrixError(400, "M_UNKNOWN", "You may not demote yourself");
     const { created, user } = await app.adminUsers.upsert(req.params.userId, b);
@@ -79,7 +79,7 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.post<P>(`${V1}/deactivate/:userId`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const b = optionalBody(z.object({ erase: z.boolean().optional() }), req.body);
     await app.adminUsers.deactivate(req.params.userId, b.erase ?? false);
     record(who.userId, "user.deactivate", req.params.userId, { erase: b.erase ?? false });
@@ -88,7 +88,7 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.post<P>(`${V1}/reset_password/:userId`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const b = parseBody(z.object({ new_password: z.string().min(1).max(512), logout_devices: z.boolean().optional() }), req.body);
     await app.adminUsers.resetPassword(req.params.userId, b.new_password, b.logout_devices ?? true);
     record(who.userId, "user.reset_password", req.params.userId, { logout_devices: b.logout_devices ?? true });
@@ -96,28 +96,28 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.get<P>(`${V1}/whois/:userId`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const res = await app.adminUsers.whois(req.params.userId);
     record(who.userId, "user.whois", req.params.userId);
     return res;
   });
 
   http.get<P>(`${V2}/users/:userId/devices`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const res = await app.adminUsers.listDevices(req.params.userId);
     record(who.userId, "user.devices.list", req.params.userId);
     return res;
   });
 
   http.get<PD>(`${V2}/users/:userId/devices/:deviceId`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const res = await app.adminUsers.getDevice(req.params.userId, req.params.deviceId);
     record(who.userId, "user.devices.get", req.params.userId, { device_id: req.params.deviceId });
     return res;
   });
 
   http.put<PD>(`${V2}/users/:userId/devices/:deviceId`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const b = optionalBody(z.object({ display_name: text().max(256).nullable().optional() }), req.body);
     await app.adminUsers.renameDevice(req.params.userId, req.params.deviceId, b.display_name ?? null);
     record(who.userId, "user.devices.rename", req.params.userId, { device_id: req.params.deviceId });
@@ -125,7 +125,7 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.delete<PD>(`${V2}/users/:userId/devices/:deviceId`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     await app.adminUsers.getDevice(req.params.userId, req.params.deviceId);
     await app.adminUsers.deleteDevices(req.params.userId, [req.params.deviceId]);
     record(who.userId, "user.devices.delete", req.params.userId, { device_ids: [req.params.deviceId] });
@@ -133,7 +133,7 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.post<P>(`${V2}/users/:userId/delete_devices`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const b = parseBody(z.object({ devices: z.array(text().max(255)).max(1000) }), req.body);
     await app.adminUsers.deleteDevices(req.params.userId, b.devices);
     record(who.userId, "user.devices.delete", req.params.userId, { device_ids: b.devices });
@@ -141,14 +141,14 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.get<P>(`${V1}/users/:userId/joined_rooms`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const res = await app.adminUsers.joinedRooms(req.params.userId);
     record(who.userId, "user.joined_rooms", req.params.userId);
     return res;
   });
 
   http.post<P>(`${V1}/users/:userId/login`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     record(who.userId, "user.login_as.refused", req.params.userId);
     // Not M_FORBIDDEN: the caller is an admin; this server simply does not offer the feature.
     throw new MatrixError(
@@ -159,14 +159,14 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
   });
 
   http.get<P>(`${V1}/users/:userId/admin`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const admin = await app.adminUsers.isAdmin(req.params.userId);
     record(who.userId, "user.admin.get", req.params.userId);
     return { admin };
   });
 
   http.put<P>(`${V1}/users/:userId/admin`, async (req) => {
-    const who = await authenticateAdmin(app, req);
+    const who = await requireAdmin(app, req);
     const b = parseBody(z.object({ admin: z.boolean() }), req.body);
     if (!b.admin && req.params.userId === who.userId) throw new MatrixError(400, "M_UNKNOWN", "You may not demote yourself");
     await app.adminUsers.setAdmin(req.params.userId, b.admin);

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { readFileSync } from "node:fs";
 import type { App } from "../../app.js";
-import { authenticateAdmin } from "../auth.js";
+import { requireAdmin } from "./guard.js";
 
 function packageVersion(): string {
   try {
@@ -18,7 +18,7 @@ export function registerVersionAdminRoutes(http: FastifyInstance, app: App): voi
   const version = `Rempart ${packageVersion()}`;
   http.get("/_synapse/admin/v1/server_version", async (req) => {
     // Synapse serves this without authentication; here it needs an admin, like the rest of the admin API.
-    await authenticateAdmin(app, req);
+    await requireAdmin(app, req);
     return { server_version: version };
   });
 }
