@@ -53,7 +53,7 @@ function smtpReceiver(): Promise<Server> {
 
 before(async () => {
   smtp = await smtpReceiver();
-  s = await startTestServer({ smtp: { host: "127.0.0.1", port: (smtp.address() as AddressInfo).port, secure: false, from: "Rempart <noreply@rempart.test>" } });
+  s = await startTestServer({ login_security: { new_login_alerts: true }, smtp: { host: "127.0.0.1", port: (smtp.address() as AddressInfo).port, secure: false, from: "Rempart <noreply@rempart.test>" } });
 });
 after(async () => {
   await s.close();
