@@ -287,6 +287,12 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   sessions.limits = { idleMs: config.login_security.session_idle_timeout_ms, maxLifetimeMs: config.login_security.session_max_lifetime_ms };
   app.loginAlerts = new LoginAlerts(app, log);
   app.loginHooks.on((userId, deviceId, ip, ua) => app.loginAlerts.loggedIn(userId, deviceId, ip, ua));
+  // Credential stuffing is detected by the guard and reported to the admins as a server notice.
+  securityEvents.on((e) => {
+    if (e.type !== "stuffing.detected" && e.type !== "stuffing.global_alarm") return;
+    const what = e.type === "stuffing.detected" ? `failed logins on ${e.detail?.accounts} accounts from ${e.detail?.source}, now blocked` : `the failure ratio of all logins jumped to ${e.detail?.ratio}`;
+    void app.loginAlerts.alertAdmins(e.type, `Security alert: credential stuffing suspected (${what}).`);
+  });
   // An admin's unlock, or the owner's new password, lifts the guard's account block too.
   app.locks.onUnlock((userId) => loginGuard.clearAccount(userId));
   app.adminUsers = new AdminUsers(storage, config.server_name, accounts, sessions, app.devices, passwords, profiles, membership, log, now);

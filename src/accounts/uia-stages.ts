@@ -32,9 +32,12 @@ export function registerUiaStages(app: App): void {
     if (claimed !== undefined && app.accounts.resolveUserIdentifier(claimed) !== userId) {
       throw new MatrixError(401, "M_FORBIDDEN", "Invalid username or password");
     }
+    // Through the login guard too: a stolen access token must not allow unlimited password guesses.
+    // The "address" is per user, so these failures never block anyone else.
     try {
-      await app.accounts.checkPassword(userId, r.data.password);
-    } catch {
+      await app.passwordLogin.attempt(userId, r.data.password, `uia:${userId}`);
+    } catch (e) {
+      if (e instanceof MatrixError && e.status === 429) throw e;
       throw new MatrixError(401, "M_FORBIDDEN", "Invalid username or password");
     }
   });

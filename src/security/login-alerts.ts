@@ -36,6 +36,7 @@ export class LoginAlerts {
   private readonly links;
   private readonly contacts;
   private readonly mailer: Mailer;
+  private lastAdminAlert = new Map<string, number>();
 
   constructor(
     private readonly app: App,
@@ -117,6 +118,18 @@ export class LoginAlerts {
       );
     }
     return userId;
+  }
+
+  /** A notice to every server admin (credential stuffing, a compromised account), at most one per
+   * subject every 10 minutes so that an attack does not flood the admins. */
+  async alertAdmins(subject: string, text: string): Promise<void> {
+    const t = this.app.now();
+    if ((this.lastAdminAlert.get(subject) ?? -Infinity) > t - 10 * 60_000) return;
+    this.lastAdminAlert.set(subject, t);
+    const admins = await this.app.storage.db.selectFrom("users").select("user_id").where("admin", "=", 1).where("deactivated", "=", 0).execute();
+    for (const a of admins) {
+      await this.serverNotice(a.user_id, text).catch((e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "could not alert an admin"));
+    }
   }
 
   /** Posts an m.notice in the user's server-notices room (the admin API's, joined at once). */

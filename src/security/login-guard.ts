@@ -56,8 +56,8 @@ export class LoginGuard {
   private ips = new Map<string, Source>();
   private nets = new Map<string, Source>();
   private blockedAccounts: Promise<Set<string>>;
-  private global: { ts: number; ok: boolean }[] = [];
-  private globalFailures = 0;
+  /** Attempts and failures of the last 5 minutes, in 10-second buckets. */
+  private global: { slot: number; attempts: number; failures: number }[] = [];
   private alarm = false;
   private readonly blocks;
   private readonly known;
@@ -76,7 +76,8 @@ export class LoginGuard {
   /** Throws the refusal if this attempt may not be made; otherwise the password may be checked. */
   async check(userId: string, ip: string): Promise<void> {
     const t = this.now();
-    for (const [src, key] of [[this.ips.get(ip), ip] as const, [this.nets.get(networkOf(ip)), networkOf(ip)] as const]) {
+    const net = networkOf(ip);
+    for (const [src, key] of [[this.ips.get(ip), ip] as const, [this.nets.get(net), net] as const]) {
       if (src && src.blockedUntil > t) {
         this.events.emit({ type: "login.refused", userId, ip, detail: { why: `source ${src.reason}`, source: key } });
         if (src.reason === "stuffing") throw new MatrixError(403, "M_FORBIDDEN", "Too many failed logins from your network; try again later or contact your administrator");
@@ -88,7 +89,7 @@ export class LoginGuard {
       this.events.emit({ type: "login.throttled", userId, ip, detail: { failures: pair.failures } });
       throw limitExceeded(pair.until - t, "Too many failed logins; wait before trying again");
     }
-    if ((await this.blockedAccounts).has(userId) && !(await this.known.has(userId, `net:${networkOf(ip)}`))) {
+    if ((await this.blockedAccounts).has(userId) && !(await this.known.has(userId, `net:${net}`))) {
       this.events.emit({ type: "login.refused", userId, ip, detail: { why: "account blocked" } });
       throw new MatrixError(403, "M_FORBIDDEN", "This account accepts no more password attempts: reset your password or ask an administrator to unlock it");
     }
@@ -173,13 +174,22 @@ export class LoginGuard {
   }
 
   private recordGlobal(t: number, ok: boolean): void {
-    this.global.push({ ts: t, ok });
-    if (!ok) this.globalFailures++;
-    while (this.global.length && (this.global[0]!.ts <= t - GLOBAL_WINDOW || this.global.length > 100_000)) {
-      if (!this.global.shift()!.ok) this.globalFailures--;
+    const slot = Math.floor(t / 10_000);
+    let last = this.global.at(-1);
+    if (!last || last.slot !== slot) {
+      last = { slot, attempts: 0, failures: 0 };
+      this.global.push(last);
+      while (this.global[0]!.slot <= slot - GLOBAL_WINDOW / 10_000) this.global.shift();
     }
-    const failures = this.globalFailures;
-    const ratio = failures / this.global.length;
+    last.attempts++;
+    if (!ok) last.failures++;
+    let attempts = 0;
+    let failures = 0;
+    for (const b of this.global) {
+      attempts += b.attempts;
+      failures += b.failures;
+    }
+    const ratio = failures / attempts;
     const alarm = failures >= GLOBAL_MIN_FAILURES && ratio >= this.cfg.stuffing_global_failure_ratio;
     if (alarm !== this.alarm) {
       this.alarm = alarm;

@@ -94,7 +94,8 @@ export async function startTestServer(allOverrides: Overrides = {}, reuse?: Reus
     password_hashing: { memory_kib: 1024, time_cost: 1, parallelism: 1, ...overrides.password_hashing },
     rate_limiting: { enabled: false, ...overrides.rate_limiting },
     // Test admins log in with a password through user(); tests of the admin MFA rule turn it back on.
-    login_security: { mfa_required_for_admins: false, ...overrides.login_security },
+    // Alerts create a notices room per user: only the tests about them turn them on.
+    login_security: { mfa_required_for_admins: false, new_login_alerts: false, ...overrides.login_security },
   });
   const app = await createApp(config, log ?? createLogger(config.log_level), now ? { now } : {});
   const http = await buildServer(app);

@@ -106,7 +106,7 @@ test("list devices, rename, delete with UIA password", async () => {
   assert.equal((await c.getDevice(second.device_id)).display_name, "Phone");
   // Without auth: 401 with the password flow; then with the password it goes through.
   const { session, flows } = await uiaChallenge(c.deleteDevice(second.device_id));
-  assert.deepEqual(flows, [{ stages: ["m.login.password"] }]);
+  assert.deepEqual(flows, [{ stages: ["m.login.password"] }, { stages: ["m.login.sso"] }]);
   await expectMatrixError(
     c.deleteDevice(second.device_id, { type: "m.login.password", identifier: { type: "m.id.user", user: u.userId }, password: "wrong", session }),
     "M_FORBIDDEN",

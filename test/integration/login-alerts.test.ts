@@ -53,7 +53,7 @@ function smtpReceiver(): Promise<Server> {
 
 before(async () => {
   smtp = await smtpReceiver();
-  s = await startTestServer({ smtp: { host: "127.0.0.1", port: (smtp.address() as AddressInfo).port, secure: false, from: "Rempart <noreply@rempart.test>" } });
+  s = await startTestServer({ login_security: { new_login_alerts: true }, smtp: { host: "127.0.0.1", port: (smtp.address() as AddressInfo).port, secure: false, from: "Rempart <noreply@rempart.test>" } });
 });
 after(async () => {
   await s.close();
@@ -134,4 +134,30 @@ test("an unknown or malformed 'not me' token is refused and changes nothing", as
   assert.equal((await fetch(`${s.url}/_rempart/not-me`)).status, 404);
   const r = await fetch(`${s.url}/_rempart/not-me`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "token=nope" });
   assert.equal(r.status, 404);
+});
+
+test("credential stuffing over HTTP: the source is blocked and the admins get a notice", async () => {
+  const s2 = await startTestServer({ login_security: { new_login_alerts: true } });
+  try {
+    const admin = await s2.user(undefined, { admin: true });
+    for (let i = 0; i < 10; i++) {
+      const r = await call(s2.url, "POST", `${C}/login`, { body: { type: "m.login.password", identifier: { type: "m.id.user", user: `target${i}` }, password: "123456" } });
+      assert.equal(r.status, 403);
+      assert.equal(r.body.error, "Invalid username or password");
+    }
+    const blocked = await call(s2.url, "POST", `${C}/login`, { body: { type: "m.login.password", identifier: { type: "m.id.user", user: "target99" }, password: "123456" } });
+    assert.equal(blocked.status, 403);
+    assert.match(blocked.body.error as string, /network/);
+    let bodies: string[] = [];
+    for (let i = 0; i < 50 && !bodies.some((b) => b.includes("credential stuffing")); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const rooms = (await call(s2.url, "GET", `${C}/joined_rooms`, { token: admin.accessToken })).body.joined_rooms as string[];
+      if (rooms.length === 0) continue;
+      const msgs = await call(s2.url, "GET", `${C}/rooms/${encodeURIComponent(rooms[0]!)}/messages?dir=b&limit=10`, { token: admin.accessToken });
+      bodies = (msgs.body.chunk as { content: { body?: string } }[]).map((e) => e.content.body ?? "");
+    }
+    assert.ok(bodies.some((b) => b.includes("credential stuffing")), JSON.stringify(bodies));
+  } finally {
+    await s2.close();
+  }
 });

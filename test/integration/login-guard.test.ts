@@ -184,3 +184,23 @@ test("over HTTP, /login answers 429 M_LIMIT_EXCEEDED with retry_after_ms once th
   assert.ok((r.body.retry_after_ms as number) > 0 && (r.body.retry_after_ms as number) <= 30_000);
   assert.ok(r.headers.get("retry-after"));
 });
+
+test("UIA password stage: a stolen token does not allow unlimited password guesses", async () => {
+  const u = await s.user();
+  const other = await s.user();
+  const del = (password: string, session?: string) =>
+    call(s.url, "POST", "/_matrix/client/v3/delete_devices", {
+      token: u.accessToken,
+      body: { devices: ["NOPE"], auth: { type: "m.login.password", identifier: { type: "m.id.user", user: u.userId }, password, session } },
+    });
+  for (let i = 0; i < 10; i++) assert.equal((await del(`guess number ${i}`)).status, 401);
+  const r = await del(u.password);
+  assert.equal(r.status, 429);
+  assert.equal(r.body.errcode, "M_LIMIT_EXCEEDED");
+  // Nobody else is affected.
+  const o = await call(s.url, "POST", "/_matrix/client/v3/delete_devices", {
+    token: other.accessToken,
+    body: { devices: ["NOPE"], auth: { type: "m.login.password", identifier: { type: "m.id.user", user: other.userId }, password: other.password } },
+  });
+  assert.equal(o.status, 200);
+});

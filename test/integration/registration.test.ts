@@ -34,7 +34,7 @@ test("registration disabled: 403 M_FORBIDDEN, nothing created, and no probing of
   const s = await server({ enable_registration: false });
   await s.app.accounts.createUser("existing", "existing-password");
   for (const auth of [undefined, { type: "m.login.dummy" }]) {
-    assertError(await call(s.url, "POST", `${C}/register`, { body: { username: "newbie", password: "correct-horse-pw-newbie-1", auth } }), 403, "M_FORBIDDEN", "register");
+    assertError(await call(s.url, "POST", `${C}/register`, { body: { username: "newbie", password: "pw-newbie-1", auth } }), 403, "M_FORBIDDEN", "register");
   }
   assertError(await call(s.url, "POST", `${C}/register`), 403, "M_FORBIDDEN", "register without a body");
   assert.equal(await userExists(s, "newbie"), false);
@@ -58,11 +58,11 @@ test("guest registration is refused with 403 M_GUEST_ACCESS_FORBIDDEN", async ()
 
 test("open registration: the dummy flow, and the name is reported taken afterwards", async () => {
   const s = await server({ enable_registration: true });
-  const challenge = await call(s.url, "POST", `${C}/register`, { body: { username: "Opal", password: "correct-horse-pw-opal-1234" } });
+  const challenge = await call(s.url, "POST", `${C}/register`, { body: { username: "Opal", password: "pw-opal-1234-long-enough" } });
   assert.equal(challenge.status, 401);
   assert.deepEqual(challenge.body.flows, [{ stages: ["m.login.dummy"] }]);
   const done = await call(s.url, "POST", `${C}/register`, {
-    body: { username: "Opal", password: "correct-horse-pw-opal-1234", auth: { type: "m.login.dummy", session: challenge.body.session } },
+    body: { username: "Opal", password: "pw-opal-1234-long-enough", auth: { type: "m.login.dummy", session: challenge.body.session } },
   });
   assert.equal(done.status, 200, JSON.stringify(done.body));
   assert.equal(done.body.user_id, "@opal:rempart.test");
@@ -84,21 +84,21 @@ test("registration tokens from the Synapse admin API: the flow, one use, validit
   assert.deepEqual((await call(s.url, "GET", `${VALIDITY}?token=not-a-token`)).body, { valid: false });
 
   // The only flow offered is the registration token.
-  const challenge = await call(s.url, "POST", `${C}/register`, { body: { username: "tess", password: "correct-horse-pw-tess-1234" } });
+  const challenge = await call(s.url, "POST", `${C}/register`, { body: { username: "tess", password: "pw-tess-1234-long-enough" } });
   assert.equal(challenge.status, 401);
   assert.deepEqual(challenge.body.flows, [{ stages: ["m.login.registration_token"] }]);
   const session = challenge.body.session as string;
   // The dummy stage does not get around it; a wrong token is refused and the session goes on.
-  const dummy = await call(s.url, "POST", `${C}/register`, { body: { username: "tess", password: "correct-horse-pw-tess-1234", auth: { type: "m.login.dummy", session } } });
+  const dummy = await call(s.url, "POST", `${C}/register`, { body: { username: "tess", password: "pw-tess-1234-long-enough", auth: { type: "m.login.dummy", session } } });
   assert.equal(dummy.status, 401);
   const wrong = await call(s.url, "POST", `${C}/register`, {
-    body: { username: "tess", password: "correct-horse-pw-tess-1234", auth: { type: "m.login.registration_token", token: "wrong-token", session } },
+    body: { username: "tess", password: "pw-tess-1234-long-enough", auth: { type: "m.login.registration_token", token: "wrong-token", session } },
   });
   assertError(wrong, 401, "M_FORBIDDEN", "wrong token");
   assert.equal(await userExists(s, "tess"), false);
 
   const ok = await call(s.url, "POST", `${C}/register`, {
-    body: { username: "tess", password: "correct-horse-pw-tess-1234", auth: { type: "m.login.registration_token", token, session } },
+    body: { username: "tess", password: "pw-tess-1234-long-enough", auth: { type: "m.login.registration_token", token, session } },
   });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   assert.equal(ok.body.user_id, "@tess:rempart.test");
@@ -108,7 +108,7 @@ test("registration tokens from the Synapse admin API: the flow, one use, validit
   const info = await call(s.url, "GET", `${TOKENS}/${token}`, { token: admin.accessToken });
   assert.equal(info.body.completed, 1);
   const again = await call(s.url, "POST", `${C}/register`, {
-    body: { username: "tom", password: "correct-horse-pw-tom-12345", auth: { type: "m.login.registration_token", token } },
+    body: { username: "tom", password: "pw-tom-12345-long-enough", auth: { type: "m.login.registration_token", token } },
   });
   assertError(again, 401, "M_FORBIDDEN", "second use");
   assert.equal(await userExists(s, "tom"), false);
@@ -131,7 +131,7 @@ test("a one-use registration token raced by several registrations lets exactly o
   const names = Array.from({ length: 8 }, (_, i) => `racer${i}`);
   const results = await Promise.all(
     names.map((username) =>
-      call(s.url, "POST", `${C}/register`, { body: { username, password: "correct-horse-pw-racer-123", auth: { type: "m.login.registration_token", token: "one-shot" } } }),
+      call(s.url, "POST", `${C}/register`, { body: { username, password: "pw-racer-123-long-enough", auth: { type: "m.login.registration_token", token: "one-shot" } } }),
     ),
   );
   const winners = results.filter((r) => r.status === 200);
@@ -149,7 +149,7 @@ test("concurrent registrations of the same name: exactly one succeeds", async ()
   const s = await server({ enable_registration: true });
   const attempts = Array.from({ length: 10 }, (_, i) =>
     call(s.url, "POST", `${C}/register`, {
-      body: { username: "Samename", password: `correct-horse-pw-same-${i}-123`, initial_device_display_name: `attempt ${i}`, auth: { type: "m.login.dummy" } },
+      body: { username: "Samename", password: `pw-same-${i}-123-long-enough`, initial_device_display_name: `attempt ${i}`, auth: { type: "m.login.dummy" } },
     }),
   );
   const results = await Promise.all(attempts);

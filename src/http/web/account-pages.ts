@@ -25,8 +25,9 @@ export function registerAccountPages(http: FastifyInstance, app: App): void {
     return { s, t };
   };
 
-  const form = (t: T, s: WebSession, action: string, inner: string, button: string, cls = "") =>
-    `<form method="post" action="${esc(withLang(action, t.lang))}">${csrfField(s.csrf)}${inner}<button type="submit"${cls ? ` class="${cls}"` : ""}>${esc(button)}</button></form>`;
+  /** A one-button form; `what` names the object for screen readers when the same button repeats. */
+  const form = (t: T, s: WebSession, action: string, inner: string, button: string, cls = "", what = "") =>
+    `<form method="post" action="${esc(withLang(action, t.lang))}">${csrfField(s.csrf)}${inner}<button type="submit"${cls ? ` class="${cls}"` : ""}>${esc(button)}${what ? `<span class="skip"> ${esc(what)}</span>` : ""}</button></form>`;
 
   http.get("/_rempart/account", async (req, reply) => {
     const ok = await signedIn(req, reply);
@@ -41,7 +42,7 @@ export function registerAccountPages(http: FastifyInstance, app: App): void {
 <h2>${esc(t("totp_section"))}</h2><p>${esc(f.totp ? t("totp_on") : t("totp_off"))}</p>
 ${f.totp ? form(t, s, "/_rempart/account/totp/delete", "", t("totp_remove"), "secondary") : `<p><a href="${esc(withLang("/_rempart/account/totp", t.lang))}" id="totp-setup">${esc(t("totp_setup"))}</a></p>`}
 <h2>${esc(t("webauthn_section"))}</h2>
-${keys.length ? `<ul>${keys.map((k) => `<li>${esc(k.name)} (${esc(fmtTime(k.created_ts, t.lang))}) ${form(t, s, "/_rempart/account/webauthn/delete", `<input type="hidden" name="id" value="${esc(k.id)}">`, t("remove"), "secondary")}</li>`).join("")}</ul>` : `<p>${esc(t("webauthn_none"))}</p>`}
+${keys.length ? `<ul>${keys.map((k) => `<li>${esc(k.name)} (${esc(fmtTime(k.created_ts, t.lang))}) ${form(t, s, "/_rempart/account/webauthn/delete", `<input type="hidden" name="id" value="${esc(k.id)}">`, t("remove"), "secondary", k.name)}</li>`).join("")}</ul>` : `<p>${esc(t("webauthn_none"))}</p>`}
 <form id="webauthn-register"><label for="webauthn-name">${esc(t("webauthn_name"))}</label><input type="text" id="webauthn-name" name="name" maxlength="100" value="Security key">
 <button type="submit" class="secondary">${esc(t("webauthn_add"))}</button></form><p id="webauthn-status" aria-live="polite"></p>`;
     if (!enrol) {
@@ -54,7 +55,7 @@ ${form(t, s, "/_rempart/account/recovery-codes", "", t("recovery_generate"), "se
 ${devices
   .map(
     (d) =>
-      `<tr><td>${d.display_name ? `${esc(d.display_name)} ` : ""}<span class="mono">${esc(d.device_id)}</span></td><td class="mono">${esc(d.last_seen_ip ?? "—")}</td><td>${esc(fmtTime(d.last_seen_ts, t.lang))}</td><td>${form(t, s, "/_rempart/account/sessions/delete", `<input type="hidden" name="device_id" value="${esc(d.device_id)}">`, t("session_end"), "secondary")}</td></tr>`,
+      `<tr><td>${d.display_name ? `${esc(d.display_name)} ` : ""}<span class="mono">${esc(d.device_id)}</span></td><td class="mono">${esc(d.last_seen_ip ?? "—")}</td><td>${esc(fmtTime(d.last_seen_ts, t.lang))}</td><td>${form(t, s, "/_rempart/account/sessions/delete", `<input type="hidden" name="device_id" value="${esc(d.device_id)}">`, t("session_end"), "secondary", d.device_id)}</td></tr>`,
   )
   .join("")}</tbody></table>
 <h2>${esc(t("email_section"))}</h2>
