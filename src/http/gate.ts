@@ -20,6 +20,12 @@ export async function gate(app: App, req: FastifyRequest, who: Requester, endpoi
   await app.readGate.release({ who, ip: req.ip, userAgent: req.headers["user-agent"], endpoint }, read);
 }
 
+/** A read by nobody in particular (legacy unauthenticated media): recorded by IP, not metered. */
+export function gateAnonymous(app: App, req: FastifyRequest, endpoint: string, read: ReadDescriptor): void {
+  passed.add(req);
+  app.readGate.anonymous({ ip: req.ip, userAgent: req.headers["user-agent"], endpoint }, read);
+}
+
 /** A join, metered as rooms_joined (joins return no content, but bulk joining precedes bulk reading). */
 export async function gateJoin(app: App, req: FastifyRequest, who: Requester, roomId: string): Promise<void> {
   await app.readGate.noteJoin({ who, ip: req.ip, userAgent: req.headers["user-agent"], endpoint: "join" }, roomId);

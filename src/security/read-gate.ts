@@ -38,6 +38,8 @@ export interface ReadDescriptor {
   directory?: { query: string; results: number };
   /** A media download or thumbnail. */
   media?: { mediaId: string; bytes: number };
+  /** Key-backup download: how many session keys (encrypted with the user's backup key) it held. */
+  keyBackup?: { sessions: number };
   /** /sync: rooms returned are not "rooms read" (a client's normal sync covers all its rooms). */
   sync?: boolean;
 }
@@ -121,6 +123,7 @@ export class ReadGate {
       rec.mx = d.media.mediaId;
       rec.b = d.media.bytes;
     }
+    if (d.keyBackup) rec.kb = d.keyBackup.sessions;
     if (history) inc.history_events = history;
     if (this.allow.has(r.who.userId)) {
       this.audit.append("read", rec, now);
@@ -130,6 +133,17 @@ export class ReadGate {
     if (refusal) rec.x = refusal.errcode === "M_LIMIT_EXCEEDED" ? "throttled" : "denied";
     this.audit.append("read", rec, now);
     if (refusal) throw refusal;
+  }
+
+  /** A read without an account (the legacy unauthenticated media endpoints): recorded, by IP. */
+  anonymous(r: { ip: string; userAgent?: string; endpoint: string }, d: ReadDescriptor): void {
+    if (!this.cfg.enabled) return;
+    const rec: Record<string, unknown> = { e: r.endpoint, ip: r.ip, ua: (r.userAgent ?? "").slice(0, 512) };
+    if (d.media) {
+      rec.mx = d.media.mediaId;
+      rec.b = d.media.bytes;
+    }
+    this.audit.append("read", rec, this.now());
   }
 
   /** A join about to happen: recorded and metered as rooms_joined (refused when contained). */

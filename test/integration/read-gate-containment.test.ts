@@ -71,13 +71,16 @@ test("rooms read: throttle, then step-up (soft logout), then lock with an alert 
     const lock = await messages(s, again.token, rooms[6]!);
     assert.equal(lock.status, 401, JSON.stringify(lock.body));
     assert.equal(lock.body.errcode, "M_USER_LOCKED");
-    // Until the login-security lock is merged, locking ends every session of the account.
-    assert.equal((await call(s.url, "GET", `${C}/account/whoami`, { token: other.token })).status, 401);
-    assert.equal((await call(s.url, "GET", `${C}/account/whoami`, { token: again.token })).status, 401);
-    // A fresh login cannot read while the account is locked.
+    // The account lock (src/accounts/locks.ts): every session of the account answers M_USER_LOCKED…
+    for (const token of [other.token, again.token]) {
+      const w = await call(s.url, "GET", `${C}/account/whoami`, { token });
+      assert.equal(w.status, 401);
+      assert.equal(w.body.errcode, "M_USER_LOCKED");
+    }
+    // …and signing in again does not open it until an admin unlocks it.
     const relog = await login(s, "mallory", mallory.password);
-    const blocked = await messages(s, relog.token, rooms[0]!);
-    assert.equal(blocked.body.errcode, "M_USER_LOCKED");
+    assert.notEqual(relog.status, 200);
+    assert.equal((await s.app.locks.status(mallory.userId)).locked, true);
     // Each step audited; alerts stored and delivered.
     const steps = await containment(s);
     assert.deepEqual(steps.slice(0, 8), ["throttle", "throttle", "throttle", "step_up", "throttle", "throttle", "throttle", "lock"]);

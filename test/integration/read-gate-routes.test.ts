@@ -8,6 +8,7 @@ import { call } from "../helpers/http.js";
 import { reads } from "../helpers/audit.js";
 import { ROUTE_CLASSES, routeClass } from "../../src/http/read-routes.js";
 import { buildServer } from "../../src/http/server.js";
+import sharp from "sharp";
 
 const C = "/_matrix/client/v3";
 let s: TestServer;
@@ -16,6 +17,8 @@ let bob: TestUser;
 let room: string;
 let eventId: string;
 const alias = "#gate-walk:rempart.test";
+let mediaId: string;
+let backupVersion: string;
 
 /** Every (method, path) the server has registered, from fastify's route tree (HEAD is implied by GET). */
 function registeredRoutes(): string[] {
@@ -35,7 +38,9 @@ function registeredRoutes(): string[] {
 }
 
 before(async () => {
-  s = await startTestServer();
+  // No clamd here (the antivirus gate has its own tests); the legacy media endpoints serve
+  // everything uploaded before a date in the future, so that they are walked too.
+  s = await startTestServer({ antivirus: { enabled: false } as never, media: { legacy_unauthenticated_before: "2999-01-01" } as never });
   alice = await s.user("alice");
   bob = await s.user("bob");
   const r = await call(s.url, "POST", `${C}/createRoom`, { token: alice.accessToken, body: { name: "walk", preset: "public_chat", room_alias_name: "gate-walk" } });
@@ -46,6 +51,15 @@ before(async () => {
   eventId = sent.body.event_id as string;
   const reply = { msgtype: "m.text", body: "in thread", "m.relates_to": { rel_type: "m.thread", event_id: eventId } };
   assert.equal((await call(s.url, "PUT", `${C}/rooms/${encodeURIComponent(room)}/send/m.room.message/t2`, { token: alice.accessToken, body: reply })).status, 200);
+  // A small image (downloads and thumbnails) and a key backup with one session (its downloads).
+  const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#3366cc" } }).png().toBuffer();
+  const up = await fetch(`${s.url}/_matrix/media/v3/upload?filename=walk.png`, { method: "POST", headers: { authorization: `Bearer ${alice.accessToken}`, "content-type": "image/png" }, body: new Uint8Array(png) });
+  assert.equal(up.status, 200);
+  mediaId = ((await up.json()) as { content_uri: string }).content_uri.split("/").pop()!;
+  const kb = await call(s.url, "POST", `${C}/room_keys/version`, { token: bob.accessToken, body: { algorithm: "m.megolm_backup.v1.curve25519-aes-sha2", auth_data: { public_key: "pk", signatures: {} } } });
+  backupVersion = kb.body.version as string;
+  const key = { first_message_index: 0, forwarded_count: 0, is_verified: true, session_data: { ciphertext: "c", ephemeral: "e", mac: "m" } };
+  assert.equal((await call(s.url, "PUT", `${C}/room_keys/keys/${encodeURIComponent(room)}/sess1?version=${backupVersion}`, { token: bob.accessToken, body: key })).status, 200);
 });
 
 after(async () => {
@@ -70,14 +84,21 @@ function concrete(pattern: string): string {
   const stateRoute = url.endsWith("/state/:eventType/:stateKey");
   const relationsType = url.endsWith("/:relType/:eventType");
   let path = url
+    .replace(":roomIdOrAlias", encodeURIComponent(room))
     .replace(":roomId", encodeURIComponent(room))
     .replace(":eventId", encodeURIComponent(eventId))
     .replace(":relType", "m.thread")
     .replace(":eventType", stateRoute ? "m.room.member" : relationsType ? "m.room.message" : "m.room.name")
     .replace(":stateKey", encodeURIComponent(bob.userId))
     .replace(":roomAlias", encodeURIComponent(alias))
-    .replace(":userId", encodeURIComponent(alice.userId));
+    .replace(":userId", encodeURIComponent(alice.userId))
+    .replace(":serverName", "rempart.test")
+    .replace(":mediaId", mediaId)
+    .replace(":fileName", "walk.png")
+    .replace(":sessionId", "sess1");
   if (path.endsWith("/timestamp_to_event")) path += `?ts=${Date.now()}&dir=b`;
+  if (path.includes("/thumbnail/")) path += "?width=32&height=32&method=crop";
+  if (path.includes("/room_keys/keys")) path += `?version=${backupVersion}`;
   if (path.endsWith("/sync")) path += "?timeout=0";
   return `${method} ${path}`;
 }
@@ -88,7 +109,14 @@ test("every gated route answers its content only with an audit record of it", as
   for (const pattern of gated) {
     const [method, path] = concrete(pattern).split(" ") as [string, string];
     const before = (await reads(s)).length;
-    const body = method === "POST" ? { search_categories: { room_events: { search_term: "hello" } } } : undefined;
+    const body =
+      method !== "POST"
+        ? undefined
+        : path.endsWith("/user_directory/search")
+          ? { search_term: "ali" }
+          : path.endsWith("/search")
+            ? { search_categories: { room_events: { search_term: "hello" } } }
+            : {};
     const res = await call(s.url, method, path, { token: bob.accessToken, body });
     assert.equal(res.status, 200, `${pattern}: ${res.status} ${JSON.stringify(res.body)}`);
     const after = await reads(s);

@@ -7,7 +7,10 @@ import type { App } from "../../app.js";
 import { authenticate } from "../auth.js";
 import { optionalBody, parseBody, text } from "../body.js";
 import { intParam, strParam, type Query } from "./params.js";
-import { MAX_PUBLIC_ROOMS_LIMIT } from "../../rooms/directory.js";
+import { MAX_PUBLIC_ROOMS_LIMIT, type PublicRoomsResponse } from "../../rooms/directory.js";
+import { gate } from "../gate.js";
+import { forbidden } from "../errors.js";
+import type { Requester } from "../../accounts/sessions.js";
 
 const publicRoomsBody = z.looseObject({
   limit: z.number().int().min(1).optional(),
@@ -40,27 +43,37 @@ export function registerDiscoveryRoutes(http: FastifyInstance, app: App): void {
 
   // GET /publicRooms needs no token in the spec; we ask for one (as Synapse does by default):
   // the directory is part of what a server of an administration discloses only to its users.
+  // Externals never see the room directory (government model); every page is a directory read.
+  const listing = async (req: FastifyRequest, who: Requester, query: string, page: Promise<PublicRoomsResponse>) => {
+    if (!(await app.policy.mayListDirectory(who.userId))) throw forbidden("The room directory is not available to external users");
+    const res = await page;
+    await gate(app, req, who, "publicRooms", { directory: { query, results: res.chunk.length } });
+    return res;
+  };
   http.get(`${v3}/publicRooms`, async (req) => {
-    await authenticate(app, req);
+    const who = await authenticate(app, req);
     const q = req.query as Query;
-    return app.directory.publicRooms({
+    const since = strParam(q, "since");
+    return listing(req, who, `since=${since ?? ""}`, app.directory.publicRooms({
       limit: intParam(q, "limit", 100, 1, MAX_PUBLIC_ROOMS_LIMIT),
-      since: strParam(q, "since"),
+      since,
       server: strParam(q, "server"),
-    });
+    }));
   });
 
   http.post(`${v3}/publicRooms`, async (req) => {
-    await authenticate(app, req);
+    const who = await authenticate(app, req);
     const body = optionalBody(publicRoomsBody, req.body);
     const server = strParam(req.query as Query, "server");
-    return app.directory.publicRooms({ ...body, limit: body.limit === undefined ? undefined : Math.min(body.limit, MAX_PUBLIC_ROOMS_LIMIT), server });
+    return listing(req, who, `${body.filter?.generic_search_term ?? ""} since=${body.since ?? ""}`, app.directory.publicRooms({ ...body, limit: body.limit === undefined ? undefined : Math.min(body.limit, MAX_PUBLIC_ROOMS_LIMIT), server }));
   });
 
   type S = { Params: { roomIdOrAlias: string } };
   const summary = async (req: FastifyRequest<S>) => {
     const who = await authenticate(app, req);
-    return app.summaries.summary(who.userId, req.params.roomIdOrAlias);
+    const res = await app.summaries.summary(who.userId, req.params.roomIdOrAlias);
+    await gate(app, req, who, "room_summary", { directory: { query: req.params.roomIdOrAlias, results: 1 } });
+    return res;
   };
   http.get<S>("/_matrix/client/v1/room_summary/:roomIdOrAlias", summary);
   // MSC3266's current unstable path (what matrix-js-sdk calls first), and its earlier one.

@@ -4,6 +4,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
+import { gate } from "../gate.js";
 import { authenticate } from "../auth.js";
 import { parseBody, text } from "../body.js";
 import { missingParam, notFound } from "../errors.js";
@@ -94,7 +95,9 @@ export function registerPolicyRoutes(http: FastifyInstance, app: App): void {
   http.post("/_matrix/client/v3/user_directory/search", async (req) => {
     const who = await authenticate(app, req);
     const b = parseBody(searchBody, req.body);
-    return app.userDirectory.search(who.userId, b.search_term, b.limit ?? 10);
+    const res = await app.userDirectory.search(who.userId, b.search_term, b.limit ?? 10);
+    await gate(app, req, who, "user_directory", { directory: { query: b.search_term, results: res.results.length } });
+    return res;
   });
 
   // Synapse's account validity endpoints (the renewal link, and a new mail on request).

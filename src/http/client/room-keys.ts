@@ -5,6 +5,16 @@ import { z } from "zod";
 import type { App } from "../../app.js";
 import { optionalBody, parseBody, text } from "../body.js";
 import { authenticate } from "../auth.js";
+import { gate } from "../gate.js";
+import type { Requester } from "../../accounts/sessions.js";
+
+/** Sessions in a key-backup answer, at any of its three levels. */
+function countSessions(res: unknown): number {
+  const o = res as { rooms?: Record<string, { sessions?: object }>; sessions?: object; session_data?: unknown };
+  if (o.rooms) return Object.values(o.rooms).reduce((n, r) => n + Object.keys(r.sessions ?? {}).length, 0);
+  if (o.sessions) return Object.keys(o.sessions).length;
+  return o.session_data === undefined ? 0 : 1;
+}
 import { strParam, type Query } from "./params.js";
 import type { RoomsKeys } from "../../e2ee/key-backup.js";
 
@@ -67,17 +77,24 @@ export function registerRoomKeyRoutes(http: FastifyInstance, app: App): void {
     return kb.putKeys(who.userId, version(req), { [req.params.roomId!]: { sessions: { [req.params.sessionId!]: b } } } as RoomsKeys);
   });
 
+  // Key-backup downloads pass the read gate: a taken-over account could carry the (encrypted)
+  // keys away for offline attack, and the forensic report must say so.
+  const downloaded = async (req: FastifyRequest, who: Requester, keys: Promise<unknown>) => {
+    const res = await keys;
+    await gate(app, req, who, "room_keys", { keyBackup: { sessions: countSessions(res) } });
+    return res;
+  };
   http.get(`${C}/keys`, async (req) => {
     const who = await authenticate(app, req);
-    return kb.getKeys(who.userId, version(req));
+    return downloaded(req, who, kb.getKeys(who.userId, version(req)));
   });
   http.get<P>(`${C}/keys/:roomId`, async (req) => {
     const who = await authenticate(app, req);
-    return kb.getKeys(who.userId, version(req), req.params.roomId);
+    return downloaded(req, who, kb.getKeys(who.userId, version(req), req.params.roomId));
   });
   http.get<P>(`${C}/keys/:roomId/:sessionId`, async (req) => {
     const who = await authenticate(app, req);
-    return kb.getKeys(who.userId, version(req), req.params.roomId, req.params.sessionId);
+    return downloaded(req, who, kb.getKeys(who.userId, version(req), req.params.roomId, req.params.sessionId));
   });
 
   http.delete(`${C}/keys`, async (req) => {

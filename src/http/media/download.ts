@@ -4,6 +4,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { App } from "../../app.js";
 import { authenticate } from "../auth.js";
+import { gate as readGate, gateAnonymous } from "../gate.js";
+import type { Requester } from "../../accounts/sessions.js";
 import { intParam, strParam, type Query } from "../client/params.js";
 import { invalidParam, missingParam } from "../errors.js";
 import type { MediaContent } from "../../media/media.js";
@@ -37,21 +39,33 @@ function thumbnailQuery(q: Query): { width: number; height: number; method: "cro
 export function registerDownloadRoutes(scope: FastifyInstance, app: App): void {
   for (const legacy of [false, true]) {
     const base = legacy ? "/_matrix/media/v3" : "/_matrix/client/v1/media";
-    const gate = async (req: FastifyRequest) => {
-      if (!legacy) await authenticate(app, req);
+    const who = async (req: FastifyRequest): Promise<Requester | undefined> => (legacy ? undefined : authenticate(app, req));
+    // Every byte served passes the read gate (media files and bytes are metered); a refusal closes
+    // the file before answering with the gate's error.
+    const release = async (req: FastifyRequest, requester: Requester | undefined, endpoint: string, mediaId: string, c: MediaContent) => {
+      const read = { media: { mediaId, bytes: c.size } };
+      try {
+        if (requester) await readGate(app, req, requester, endpoint, read);
+        else gateAnonymous(app, req, endpoint, read);
+      } catch (e) {
+        c.stream.destroy();
+        throw e;
+      }
     };
     const download = async (req: FastifyRequest<{ Params: Params }>, reply: FastifyReply) => {
-      await gate(req);
+      const requester = await who(req);
       const p = req.params;
       const c = await app.media.download(p.serverName, p.mediaId, { timeoutMs: timeoutMs(req.query as Query), legacy, fileName: p.fileName });
+      await release(req, requester, "media_download", p.mediaId, c);
       return send(reply, c);
     };
     scope.get<{ Params: Params }>(`${base}/download/:serverName/:mediaId`, download);
     scope.get<{ Params: Params }>(`${base}/download/:serverName/:mediaId/:fileName`, download);
     scope.get<{ Params: Params }>(`${base}/thumbnail/:serverName/:mediaId`, async (req, reply) => {
-      await gate(req);
+      const requester = await who(req);
       const q = req.query as Query;
       const c = await app.media.thumbnail(req.params.serverName, req.params.mediaId, thumbnailQuery(q), { timeoutMs: timeoutMs(q), legacy });
+      await release(req, requester, "media_thumbnail", req.params.mediaId, c);
       return send(reply, c);
     });
   }
