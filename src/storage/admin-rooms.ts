@@ -99,6 +99,11 @@ export const adminRoomsRepo = (db: Db) => ({
       await tx.deleteFrom("event_txns").where("event_id", "in", events).execute();
       await tx.deleteFrom("event_search").where("room_id", "=", roomId).execute();
       await tx.deleteFrom("receipts").where("room_id", "=", roomId).execute();
+      // Notification counts and pending email invitations of the room. Kept on purpose: event
+      // reports (moderation evidence), users' own key backups, and the audit trail (never purged).
+      await tx.deleteFrom("event_push_actions").where("room_id", "=", roomId).execute();
+      await tx.deleteFrom("push_implicit_reads").where("room_id", "=", roomId).execute();
+      await tx.deleteFrom("email_invites").where("room_id", "=", roomId).execute();
       await tx.deleteFrom("current_state").where("room_id", "=", roomId).execute();
       await tx.deleteFrom("events").where("room_id", "=", roomId).execute();
       await tx.deleteFrom("room_aliases").where("room_id", "=", roomId).execute();
