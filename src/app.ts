@@ -187,6 +187,12 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     log,
   );
   const alerts = new SecurityAlerts(storage, rg.alert_webhook, now, log);
+  // Login-security decisions (guard, second factors, locks, owner alerts) join the audit trail.
+  securityEvents.on((e) => {
+    const kind = /^(login|mfa|stuffing|web|sso|token)/.test(e.type) ? "auth" : "account";
+    const x = /fail|refus|throttl|block|detect|invalid/.test(e.type) ? "deny" : "allow";
+    audit.append(kind, { e: e.type, u: e.userId ?? null, ip: e.ip ?? null, by: e.by ?? null, x, ...(e.detail ? { d: e.detail } : {}) }, e.ts);
+  });
   const steppedUp = await SteppedUpSessions.open(storage, sessions, now);
   const meters = new Meters(rg.window_ms);
   const containment = new Containment(

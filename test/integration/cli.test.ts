@@ -72,10 +72,14 @@ test("register-user, then start: /versions answers and the user logs in", async 
   const port = await freePort();
   const e = env(dir, { REMPART_LISTEN: `127.0.0.1:${port}`, REMPART_LOG_LEVEL: "warn" });
   try {
-    const reg = run(["register-user", "alice", "--admin"], e, "correct horse battery staple\n");
+    const reg = run(["register-user", "alice"], e, "correct horse battery staple\n");
     assert.equal(reg.status, 0, reg.stderr);
-    assert.match(reg.stdout, /created @alice:cli\.test \(server admin\)/);
+    assert.match(reg.stdout, /created @alice:cli\.test/);
     assert.equal(run(["register-user", "alice"], e, "another long password here\n").status, 1, "a taken name is refused");
+    // Admins are created the same way (they sign in through the web login with a second factor).
+    const admin = run(["register-user", "root", "--admin", "--password", "a long admin passphrase here"], e);
+    assert.equal(admin.status, 0, admin.stderr);
+    assert.match(admin.stdout, /created @root:cli\.test \(server admin\)/);
 
     const server = spawn(process.execPath, [BIN, "start"], { env: e, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";

@@ -212,7 +212,9 @@ test("cross-signing: first upload without auth, replacement behind the password,
   const master2 = new Ed25519();
   const challenge = await csUpload({ master_key: crossSigningKey(master2, u.userId, "master") });
   assert.equal(challenge.status, 401);
-  assert.deepEqual(challenge.body.flows, [{ stages: ["m.login.password"] }]);
+  // The same re-authentication as every sensitive operation (uia-stages.ts reauthFlows): the password, or
+  // the web login (second factor included) through the fallback page.
+  assert.deepEqual(challenge.body.flows, [{ stages: ["m.login.password"] }, { stages: ["m.login.sso"] }]);
   assert.equal((await stored()).find((r) => r.key_type === "master")!.public_key, master.pub);
   err(await csUpload({ master_key: crossSigningKey(master2, u.userId, "master"), auth: { ...pw(u), password: "wrong", session: challenge.body.session } }), 401, "M_FORBIDDEN", "wrong password");
 

@@ -25,8 +25,7 @@ const upsertBody = z.object({
   // Accepted for Synapse compatibility and ignored: Rempart keeps no third-party ids or SSO links.
   threepids: z.array(z.unknown()).optional(),
   external_ids: z.array(z.unknown()).optional(),
-  // The account lock belongs to the login-security work (app.locks, M_USER_LOCKED): accepted and
-  // ignored here until that seam exists.
+  // Synapse's lock flag: the account lock (app.locks: 401 M_USER_LOCKED everywhere).
   locked: z.boolean().optional(),
 });
 
@@ -67,11 +66,17 @@ export function registerUserAdminRoutes(http: FastifyInstance, app: App): void {
     const who = await requireAdmin(app, req);
     const b = optionalBody(upsertBody, req.body);
     if (b.admin === false && req.params.userId === who.userId) throw new MatrixError(400, "M_UNKNOWN", "You may not demote yourself");
-    const { created, user } = await app.adminUsers.upsert(req.params.userId, b);
+    let { created, user } = await app.adminUsers.upsert(req.params.userId, b);
+    if (b.locked !== undefined && b.locked !== user.locked) {
+      if (b.locked) await app.locks.lock(req.params.userId, "admin API", who.userId);
+      else await app.locks.unlock(req.params.userId, who.userId);
+      user = await app.adminUsers.get(req.params.userId);
+    }
     record(who.userId, created ? "user.create" : "user.modify", req.params.userId, {
       password_changed: typeof b.password === "string",
       admin: b.admin,
       deactivated: b.deactivated,
+      locked: b.locked,
       displayname_changed: b.displayname !== undefined,
       avatar_changed: b.avatar_url !== undefined,
     });

@@ -8,7 +8,7 @@ import { authenticate } from "../auth.js";
 import { missingParam } from "../errors.js";
 import { strParam, type Query } from "./params.js";
 import { parseToken } from "../../sync/token.js";
-import { REAUTH_FLOWS } from "./account.js";
+import { reauthFlows } from "../../accounts/uia-stages.js";
 
 const C = "/_matrix/client/v3";
 const obj = () => z.record(text(), z.unknown());
@@ -77,7 +77,7 @@ export function registerKeyRoutes(http: FastifyInstance, app: App): void {
     const body = optionalBody(deviceSigningBody, req.body);
     const { auth, ...keys } = body;
     if (await e.crossSigning.needsAuth(who.userId, keys)) {
-      await app.uia.check({ purpose: "upload cross-signing keys", flows: REAUTH_FLOWS, userId: who.userId }, auth);
+      await app.uia.check({ purpose: "upload cross-signing keys", flows: await reauthFlows(app, who.userId), userId: who.userId }, auth);
     }
     await e.crossSigning.upload(who.userId, keys);
     return {};

@@ -8,7 +8,7 @@ import { gate } from "../gate.js";
 import { authenticate } from "../auth.js";
 import { parseBody, text } from "../body.js";
 import { missingParam, notFound } from "../errors.js";
-import { REAUTH_FLOWS } from "./account.js";
+import { reauthFlows } from "../../accounts/uia-stages.js";
 import { strParam, type Query } from "./params.js";
 
 const requestTokenBody = z.looseObject({
@@ -74,7 +74,7 @@ export function registerPolicyRoutes(http: FastifyInstance, app: App): void {
   http.post("/_matrix/client/v3/account/3pid/add", async (req) => {
     const who = await authenticate(app, req);
     const b = parseBody(addBody, req.body);
-    await app.uia.check({ purpose: "add 3pid", flows: REAUTH_FLOWS, userId: who.userId }, b.auth);
+    await app.uia.check({ purpose: "add 3pid", flows: await reauthFlows(app, who.userId), userId: who.userId }, b.auth);
     await app.policy.addEmail(who.userId, b.sid, b.client_secret);
     return {};
   });
