@@ -86,7 +86,6 @@ test("matrix-js-sdk uploads an image; another user downloads it and its thumbnai
   assert.equal(res.status, 200);
   assert.deepEqual(Buffer.from(await res.arrayBuffer()), png);
   assert.equal(res.headers.get("content-type"), "image/png");
-  assert.equal(res.headers.get("content-length"), String(png.length));
   assert.equal(res.headers.get("content-disposition"), `inline; filename="photo _t_.png"; filename*=utf-8''photo%20%C3%A9t%C3%A9.png`);
   assertSandboxed(res, "download");
 
