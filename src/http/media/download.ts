@@ -17,9 +17,11 @@ type Params = { serverName: string; mediaId: string; fileName?: string };
 const timeoutMs = (q: Query) => intParam(q, "timeout_ms", 20_000, 0, 120_000);
 
 function send(reply: FastifyReply, c: MediaContent): FastifyReply {
+  // No Content-Length on purpose: with it, fastify's streamed responses left the keep-alive
+  // connection marked busy after the client had read everything (seen with Node 20 + fastify 5.12),
+  // which blocks a graceful shutdown until the keep-alive timeout. Chunked encoding does not.
   return reply
     .header("content-type", c.contentType)
-    .header("content-length", String(c.size))
     .header("content-disposition", contentDisposition(c.contentType, c.fileName))
     // Private: media needs a token now; a shared cache must not hand it to someone without one.
     .header("cache-control", "private, max-age=86400")
