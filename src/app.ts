@@ -297,7 +297,8 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   securityEvents.on((e) => {
     if (e.type !== "stuffing.detected" && e.type !== "stuffing.global_alarm") return;
     const what = e.type === "stuffing.detected" ? `failed logins on ${e.detail?.accounts} accounts from ${e.detail?.source}, now blocked` : `the failure ratio of all logins jumped to ${e.detail?.ratio}`;
-    void app.loginAlerts.alertAdmins(e.type, `Security alert: credential stuffing suspected (${what}).`);
+    if (!config.login_security.new_login_alerts) return;
+    app.loginAlerts.alertAdmins(e.type, `Security alert: credential stuffing suspected (${what}).`).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "could not alert the admins"));
   });
   // An admin's unlock, or the owner's new password, lifts the guard's account block too.
   app.locks.onUnlock((userId) => loginGuard.clearAccount(userId));
