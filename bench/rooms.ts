@@ -8,8 +8,11 @@
 // Figures: sequential sends/s with one client; sends/s with 64 clients (64 rooms, then one shared
 // room); /messages latency for a page of 100 events (median, p95). Prints a table and one line
 // `BENCH_JSON {...}`. The load generator shares the machine's cores with the server: compare
-// figures of one run, not across machines.
+// figures of one run, not across machines. The server's own CPU time per operation (from /proc) is
+// printed too: it depends much less on what else the machine runs, and 1000 / (CPU ms per send) is
+// the rate one otherwise idle core would sustain.
 import { performance } from "node:perf_hooks";
+import { cpus, loadavg } from "node:os";
 import { startServer, type RunningServer } from "./lib/server.js";
 import { freshDataDir, removeDataDir } from "./lib/datadir.js";
 import { freshPostgresDatabase, dropAllDatabases, type FreshDatabase } from "./lib/postgres.js";
@@ -17,6 +20,7 @@ import { register, type Session } from "./lib/matrix.js";
 import { median, percentile, round, fmt, table } from "./lib/stats.js";
 import { stopAll } from "./lib/children.js";
 import { assertLoopback } from "./lib/loopback.js";
+import { cpuMs } from "./lib/cpu.js";
 
 const TARGETS = { sequentialSqlite: 1000, sequentialPostgres: 500, concurrent: 2000, messagesMedianMs: 5 };
 const CLIENTS = 64;
@@ -83,6 +87,13 @@ interface Figures {
   concurrentOneRoomSendsPerS: number;
   messages100MedianMs: number;
   messages100P95Ms: number;
+  /** Server CPU milliseconds per operation in each phase. */
+  sequentialCpuMsPerSend: number;
+  concurrentRoomsCpuMsPerSend: number;
+  concurrentOneRoomCpuMsPerSend: number;
+  messages100CpuMs: number;
+  /** Load average (1 min) when the backend's measurement ended: how shared the machine was. */
+  loadAverage: number;
 }
 
 async function sequential(base: string, s: Session, n: number): Promise<number> {
@@ -102,19 +113,21 @@ async function concurrent(base: string, users: Session[], roomOf: (i: number) =>
   return (users.length * perClient) / ((performance.now() - t0) / 1000);
 }
 
-async function messagesLatency(base: string, s: Session, reads: number): Promise<{ median: number; p95: number }> {
+async function messagesLatency(base: string, s: Session, reads: number, pid: number): Promise<{ median: number; p95: number; cpu: number }> {
   const { room_id } = await createRoom(base, s);
   for (let i = 0; i < 150; i++) await send(base, s, room_id, `history ${i} with a body of ordinary length, about one line of chat`);
   const path = `/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/messages?dir=b&limit=100`;
   const times: number[] = [];
+  let cpu0 = 0;
   for (let i = 0; i < reads + 20; i++) {
+    if (i === 20) cpu0 = cpuMs(pid);
     const t0 = performance.now();
     const res = await api<{ chunk: unknown[] }>(base, "GET", path, s.access_token);
     const t = performance.now() - t0;
     if (res.chunk.length !== 100) throw new Error(`expected 100 events, got ${res.chunk.length}`);
     if (i >= 20) times.push(t);
   }
-  return { median: median(times), p95: percentile(times, 95) };
+  return { median: median(times), p95: percentile(times, 95), cpu: (cpuMs(pid) - cpu0) / reads };
 }
 
 async function measure(backend: "sqlite" | "postgres", o: Options): Promise<Figures> {
@@ -131,22 +144,42 @@ async function measure(backend: "sqlite" | "postgres", o: Options): Promise<Figu
     for (let i = 0; i < CLIENTS; i++) users.push(await register(base, `bench${i}`, `bench-password-${i}`));
     const one = users[0]!;
 
+    const pid = server.pid;
+    /** Runs a phase and returns its result with the server's CPU ms per `ops` operations. */
+    const withCpu = async <T>(ops: number, f: () => Promise<T>): Promise<[T, number]> => {
+      const c0 = cpuMs(pid);
+      const r = await f();
+      return [r, (cpuMs(pid) - c0) / ops];
+    };
     log(`${backend}: ${o.sends} sequential sends`);
-    const sequentialSendsPerS = await sequential(base, one, o.sends);
+    // (The 100 warm-up sends are counted in the CPU figure: a slight overestimate.)
+    const [sequentialSendsPerS, sequentialCpuMsPerSend] = await withCpu(o.sends + 100, () => sequential(base, one, o.sends));
 
     log(`${backend}: ${CLIENTS} clients × ${o.perClient} sends, one room each`);
     const own = await Promise.all(users.map((u) => createRoom(base, u).then((r) => r.room_id)));
     await concurrent(base, users, (i) => own[i]!, 5);
-    const concurrentRoomsSendsPerS = await concurrent(base, users, (i) => own[i]!, o.perClient);
+    const [concurrentRoomsSendsPerS, concurrentRoomsCpuMsPerSend] = await withCpu(CLIENTS * o.perClient, () => concurrent(base, users, (i) => own[i]!, o.perClient));
 
     log(`${backend}: ${CLIENTS} clients × ${o.perClient} sends, one shared room`);
     const { room_id: shared } = await createRoom(base, one);
     for (const u of users.slice(1)) await join(base, u, shared);
-    const concurrentOneRoomSendsPerS = await concurrent(base, users, () => shared, o.perClient);
+    const [concurrentOneRoomSendsPerS, concurrentOneRoomCpuMsPerSend] = await withCpu(CLIENTS * o.perClient, () => concurrent(base, users, () => shared, o.perClient));
 
     log(`${backend}: ${o.reads} × /messages?limit=100`);
-    const m = await messagesLatency(base, one, o.reads);
-    return { backend, sequentialSendsPerS, concurrentRoomsSendsPerS, concurrentOneRoomSendsPerS, messages100MedianMs: m.median, messages100P95Ms: m.p95 };
+    const m = await messagesLatency(base, one, o.reads, pid);
+    return {
+      backend,
+      sequentialSendsPerS,
+      concurrentRoomsSendsPerS,
+      concurrentOneRoomSendsPerS,
+      messages100MedianMs: m.median,
+      messages100P95Ms: m.p95,
+      sequentialCpuMsPerSend,
+      concurrentRoomsCpuMsPerSend,
+      concurrentOneRoomCpuMsPerSend,
+      messages100CpuMs: m.cpu,
+      loadAverage: loadavg()[0]!,
+    };
   } finally {
     await server?.stop();
     removeDataDir(dataDir);
@@ -166,6 +199,11 @@ async function main(): Promise<void> {
     rows.push([`sends/s, ${CLIENTS} clients, 1 room`, ...results.map((r) => fmt(r.concurrentOneRoomSendsPerS)), `≥ ${fmt(TARGETS.concurrent)}`]);
     rows.push(["/messages 100 events, median ms", ...results.map((r) => fmt(r.messages100MedianMs, 2)), `≤ ${TARGETS.messagesMedianMs}`]);
     rows.push(["/messages 100 events, p95 ms", ...results.map((r) => fmt(r.messages100P95Ms, 2)), ""]);
+    rows.push(["server CPU ms per send, sequential", ...results.map((r) => fmt(r.sequentialCpuMsPerSend, 3)), ""]);
+    rows.push([`server CPU ms per send, ${CLIENTS} rooms`, ...results.map((r) => fmt(r.concurrentRoomsCpuMsPerSend, 3)), ""]);
+    rows.push([`server CPU ms per send, 1 room`, ...results.map((r) => fmt(r.concurrentOneRoomCpuMsPerSend, 3)), ""]);
+    rows.push(["server CPU ms per /messages of 100", ...results.map((r) => fmt(r.messages100CpuMs, 3)), ""]);
+    rows.push(["load average (1 min) at the end", ...results.map((r) => fmt(r.loadAverage, 1)), `${cpus().length} cores`]);
     console.log(table(rows));
     const json = results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === "number" ? round(v, 2) : v])));
     console.log(`BENCH_JSON ${JSON.stringify({ bench: "rooms", options: o.postgres ? { ...o, postgres: "(given)" } : o, results: json, targets: TARGETS })}`);
