@@ -82,9 +82,16 @@ async function makeUsers(app: App, prefix: string, n: number): Promise<Member[]>
   return out;
 }
 
-async function syncOnce(url: string, token: string, query: string): Promise<{ body: { next_batch: string }; ms: number }> {
+async function syncOnce(url: string, token: string, query: string, attempt = 0): Promise<{ body: { next_batch: string }; ms: number }> {
   const t0 = performance.now();
-  const res = await fetch(`${url}/_matrix/client/v3/sync?${query}`, { headers: { authorization: `Bearer ${token}` } });
+  let res: Response;
+  try {
+    res = await fetch(`${url}/_matrix/client/v3/sync?${query}`, { headers: { authorization: `Bearer ${token}` } });
+  } catch (e) {
+    // A pooled keep-alive connection the server closed meanwhile: once more on a fresh one.
+    if (attempt < 3) return syncOnce(url, token, query, attempt + 1);
+    throw e;
+  }
   const body = (await res.json()) as { next_batch: string };
   if (res.status !== 200) throw new Error(`sync ${res.status} ${JSON.stringify(body)}`);
   return { body, ms: performance.now() - t0 };
