@@ -5,19 +5,28 @@ import type { PushAction, PushRule, PushRuleKind, Ruleset } from "./push-rules.j
 const sound = (value: string): PushAction => ({ set_tweak: "sound", value });
 const HIGHLIGHT: PushAction = { set_tweak: "highlight" };
 
+// Shared by every user's copy of the defaults (never mutated), so that per-event work keyed by the
+// actions array (e.g. serialising them) is done once per event rather than once per member.
+const NONE: PushAction[] = [];
+const NOTIFY: PushAction[] = ["notify"];
+const NOTIFY_SOUND: PushAction[] = ["notify", sound("default")];
+const NOTIFY_SOUND_HIGHLIGHT: PushAction[] = ["notify", sound("default"), HIGHLIGHT];
+const NOTIFY_HIGHLIGHT: PushAction[] = ["notify", HIGHLIGHT];
+const RING: PushAction[] = ["notify", sound("ring")];
+
 function rule(rule_id: string, conditions: PushRule["conditions"], actions: PushAction[], enabled = true): PushRule {
   return { rule_id, default: true, enabled, conditions, actions };
 }
 
 /** `.m.rule.master` sits above every rule, user rules included ("Predefined Rules"). */
 export function masterRule(): PushRule {
-  return rule(".m.rule.master", [], [], false);
+  return rule(".m.rule.master", [], NONE, false);
 }
 
 /** Default override rules after the master, in the spec's order. */
 export function defaultOverrideRules(userId: string): PushRule[] {
   return [
-    rule(".m.rule.suppress_notices", [{ kind: "event_match", key: "content.msgtype", pattern: "m.notice" }], []),
+    rule(".m.rule.suppress_notices", [{ kind: "event_match", key: "content.msgtype", pattern: "m.notice" }], NONE),
     rule(
       ".m.rule.invite_for_me",
       [
@@ -25,17 +34,17 @@ export function defaultOverrideRules(userId: string): PushRule[] {
         { key: "content.membership", kind: "event_match", pattern: "invite" },
         { key: "state_key", kind: "event_match", pattern: userId },
       ],
-      ["notify", sound("default")],
+      NOTIFY_SOUND,
     ),
-    rule(".m.rule.member_event", [{ key: "type", kind: "event_match", pattern: "m.room.member" }], []),
-    rule(".m.rule.is_user_mention", [{ kind: "event_property_contains", key: "content.m\\.mentions.user_ids", value: userId }], ["notify", sound("default"), HIGHLIGHT]),
+    rule(".m.rule.member_event", [{ key: "type", kind: "event_match", pattern: "m.room.member" }], NONE),
+    rule(".m.rule.is_user_mention", [{ kind: "event_property_contains", key: "content.m\\.mentions.user_ids", value: userId }], NOTIFY_SOUND_HIGHLIGHT),
     rule(
       ".m.rule.is_room_mention",
       [
         { kind: "event_property_is", key: "content.m\\.mentions.room", value: true },
         { kind: "sender_notification_permission", key: "room" },
       ],
-      ["notify", HIGHLIGHT],
+      NOTIFY_HIGHLIGHT,
     ),
     rule(
       ".m.rule.tombstone",
@@ -43,31 +52,31 @@ export function defaultOverrideRules(userId: string): PushRule[] {
         { kind: "event_match", key: "type", pattern: "m.room.tombstone" },
         { kind: "event_match", key: "state_key", pattern: "" },
       ],
-      ["notify", HIGHLIGHT],
+      NOTIFY_HIGHLIGHT,
     ),
-    rule(".m.rule.reaction", [{ kind: "event_match", key: "type", pattern: "m.reaction" }], []),
+    rule(".m.rule.reaction", [{ kind: "event_match", key: "type", pattern: "m.reaction" }], NONE),
     rule(
       ".m.rule.room.server_acl",
       [
         { kind: "event_match", key: "type", pattern: "m.room.server_acl" },
         { kind: "event_match", key: "state_key", pattern: "" },
       ],
-      [],
+      NONE,
     ),
-    rule(".m.rule.suppress_edits", [{ kind: "event_property_is", key: "content.m\\.relates_to.rel_type", value: "m.replace" }], []),
+    rule(".m.rule.suppress_edits", [{ kind: "event_property_is", key: "content.m\\.relates_to.rel_type", value: "m.replace" }], NONE),
   ];
 }
 
 export function defaultUnderrideRules(): PushRule[] {
   return [
-    rule(".m.rule.call", [{ key: "type", kind: "event_match", pattern: "m.call.invite" }], ["notify", sound("ring")]),
+    rule(".m.rule.call", [{ key: "type", kind: "event_match", pattern: "m.call.invite" }], RING),
     rule(
       ".m.rule.encrypted_room_one_to_one",
       [
         { kind: "room_member_count", is: "2" },
         { kind: "event_match", key: "type", pattern: "m.room.encrypted" },
       ],
-      ["notify", sound("default")],
+      NOTIFY_SOUND,
     ),
     rule(
       ".m.rule.room_one_to_one",
@@ -75,10 +84,10 @@ export function defaultUnderrideRules(): PushRule[] {
         { kind: "room_member_count", is: "2" },
         { kind: "event_match", key: "type", pattern: "m.room.message" },
       ],
-      ["notify", sound("default")],
+      NOTIFY_SOUND,
     ),
-    rule(".m.rule.message", [{ kind: "event_match", key: "type", pattern: "m.room.message" }], ["notify"]),
-    rule(".m.rule.encrypted", [{ kind: "event_match", key: "type", pattern: "m.room.encrypted" }], ["notify"]),
+    rule(".m.rule.message", [{ kind: "event_match", key: "type", pattern: "m.room.message" }], NOTIFY),
+    rule(".m.rule.encrypted", [{ kind: "event_match", key: "type", pattern: "m.room.encrypted" }], NOTIFY),
   ];
 }
 

@@ -62,8 +62,20 @@ export function outcomeOf(actions: PushAction[]): PushOutcome {
 
 // --- Dot-separated property paths (appendices "Dot-separated property paths") ---
 
+const pathCache = new Map<string, string[]>();
+
 /** Splits `content.m\.relates_to.rel_type` into ["content", "m.relates_to", "rel_type"]. */
 export function splitPath(key: string): string[] {
+  let hit = pathCache.get(key);
+  if (!hit) {
+    hit = parsePath(key);
+    if (pathCache.size > 5000) pathCache.clear();
+    pathCache.set(key, hit);
+  }
+  return hit;
+}
+
+function parsePath(key: string): string[] {
   const out: string[] = [];
   let cur = "";
   for (let i = 0; i < key.length; i++) {

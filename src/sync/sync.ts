@@ -163,7 +163,10 @@ export class SyncService {
     const sinceEvents = since?.events ?? 0;
 
     // Rooms with new events since the token (one query for all rooms).
-    const active = new Set(since && !fullState ? (await this.events.roomsWithEventsIn(joined, sinceEvents, upTo.events)).map((r) => r.room_id) : joined);
+    // Nothing was written since the token: no room can be active (saves a query per empty poll).
+    const active = new Set(
+      since && !fullState ? (sinceEvents >= upTo.events ? [] : (await this.events.roomsWithEventsIn(joined, sinceEvents, upTo.events)).map((r) => r.room_id)) : joined,
+    );
 
     // Account data (global and per room).
     const ad = since && since.account_data >= upTo.account_data ? [] : await this.accountData.since(user.userId, since?.account_data ?? 0);

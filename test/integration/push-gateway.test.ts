@@ -235,3 +235,18 @@ test("a rejected pushkey removes the pusher", async () => {
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(received.length, 1, "nothing more was sent to the gateway");
 });
+
+test("the user's own rules decide: a room rule silences a room, a content rule highlights a keyword", async () => {
+  const roomId = await room();
+  const quiet = await call(s.url, "PUT", `${C}/pushrules/global/room/${encodeURIComponent(roomId)}`, { token: bob.accessToken, body: { actions: [] } });
+  assert.equal(quiet.status, 200);
+  await send(alice, roomId, { msgtype: "m.text", body: "nobody hears this" });
+  const other = await room();
+  const kw = await call(s.url, "PUT", `${C}/pushrules/global/content/tea`, { token: bob.accessToken, body: { pattern: "tea", actions: ["notify", { set_tweak: "highlight" }] } });
+  assert.equal(kw.status, 200);
+  await send(alice, other, { msgtype: "m.text", body: "time for tea?" });
+  const r = await call(s.url, "GET", `${C}/sync?timeout=0`, { token: bob.accessToken });
+  const join = (r.body.rooms as { join: Record<string, { unread_notifications: unknown }> }).join;
+  assert.deepEqual(join[roomId]!.unread_notifications, { notification_count: 0, highlight_count: 0 });
+  assert.deepEqual(join[other]!.unread_notifications, { notification_count: 1, highlight_count: 1 });
+});

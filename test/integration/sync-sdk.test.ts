@@ -130,3 +130,20 @@ test("invites carry stripped state; leaves and the summary's heroes", async () =
   assert.ok(left.timeline.events.some((e) => e.type === "m.room.member" && e.state_key === dave.userId && e.content.membership === "leave"));
   assert.ok(!(dm in (r3.body.rooms as { join: Record<string, unknown> }).join));
 });
+
+test("knocks carry stripped state in rooms.knock", async () => {
+  const erin = await s.user("erin");
+  const created = await call(s.url, "POST", `${C}/createRoom`, {
+    token: alice.accessToken,
+    body: { preset: "private_chat", name: "Knock knock", initial_state: [{ type: "m.room.join_rules", state_key: "", content: { join_rule: "knock" } }] },
+  });
+  const roomId2 = created.body.room_id as string;
+  const first = await call(s.url, "GET", `${C}/sync?timeout=0`, { token: erin.accessToken });
+  const k = await call(s.url, "POST", `${C}/knock/${encodeURIComponent(roomId2)}`, { token: erin.accessToken, body: { reason: "let me in" } });
+  assert.equal(k.status, 200, JSON.stringify(k.body));
+  const next = await call(s.url, "GET", `${C}/sync?timeout=0&since=${first.body.next_batch as string}`, { token: erin.accessToken });
+  const knock = (next.body.rooms as { knock: Record<string, { knock_state: { events: Array<{ type: string; state_key: string; content: Record<string, unknown> }> } }> }).knock[roomId2]!;
+  assert.ok(knock.knock_state.events.some((e) => e.type === "m.room.name" && e.content.name === "Knock knock"));
+  assert.ok(knock.knock_state.events.some((e) => e.type === "m.room.member" && e.state_key === erin.userId && e.content.membership === "knock"));
+  assert.ok(!(roomId2 in (next.body.rooms as { join: Record<string, unknown> }).join));
+});
