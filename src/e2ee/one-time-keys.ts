@@ -99,19 +99,38 @@ export class OneTimeKeys {
       for (let i = 0; i < users.length; i += 500) {
         for (const d of await e2eStreamsRepo(tx).devicesOf(users.slice(i, i + 500))) existing.add(`${d.user_id}\u0000${d.device_id}`);
       }
+      const wanted: Array<{ user_id: string; device_id: string; algorithm: string }> = [];
       for (const [userId, devices] of local) {
         for (const [deviceId, algorithm] of Object.entries(devices)) {
-          if (!existing.has(`${userId}\u0000${deviceId}`)) continue;
-          const key = await this.claimOne(repo, userId, deviceId, algorithm);
-          if (key) (out[userId] ??= {})[deviceId] = key;
+          if (existing.has(`${userId}\u0000${deviceId}`)) wanted.push({ user_id: userId, device_id: deviceId, algorithm });
         }
+      }
+      // Batched, in chunks that bound the SQL. SQLite (one writer at a time): one query finds a key
+      // per device, one deletes them all. PostgreSQL: one statement that skips keys other claims
+      // are taking, so concurrent claims neither wait nor collide.
+      const taken = new Map<string, Json>();
+      const k = (x: { user_id: string; device_id: string; algorithm: string }) => `${x.user_id}\u0000${x.device_id}\u0000${x.algorithm}`;
+      for (let i = 0; i < wanted.length; i += 100) {
+        const chunk = wanted.slice(i, i + 100);
+        let rows;
+        if (this.storage.dialect === "postgres") rows = await repo.takeFirstOneTimeKeysSkipLocked(chunk);
+        else {
+          const first = new Map((await repo.firstOneTimeKeys([...new Set(chunk.map((w) => w.user_id))])).map((r) => [k(r), r]));
+          rows = await repo.takeOneTimeKeys(chunk.map((w) => first.get(k(w))).filter((r) => r !== undefined));
+        }
+        for (const r of rows) taken.set(k(r), { [`${r.algorithm}:${r.key_id}`]: JSON.parse(r.key_json) as unknown });
+      }
+      for (const w of wanted) {
+        // Not taken in the batch (none left, or a concurrent claim won it): one by one, then fallback.
+        const key = taken.get(k(w)) ?? (await this.claimOne(repo, w.user_id, w.device_id, w.algorithm));
+        if (key) (out[w.user_id] ??= {})[w.device_id] = key;
       }
     });
     return { one_time_keys: out, failures };
   }
 
   private async claimOne(repo: ReturnType<typeof e2eKeysRepo>, userId: string, deviceId: string, algorithm: string): Promise<Json | undefined> {
-    const otk = await repo.claimOneTimeKey(userId, deviceId, algorithm);
+    const otk = this.storage.dialect === "postgres" ? await repo.claimOneTimeKeySkipLocked(userId, deviceId, algorithm) : await repo.claimOneTimeKey(userId, deviceId, algorithm);
     if (otk) return { [`${algorithm}:${otk.key_id}`]: JSON.parse(otk.key_json) as unknown };
     const fb = await repo.fallbackKey(userId, deviceId, algorithm);
     if (!fb) return undefined;

@@ -75,6 +75,79 @@ export const e2eKeysRepo = (db: Db) => ({
     return undefined;
   },
 
+  /**
+   * PostgreSQL: takes one one-time key in a single statement; a key another transaction is taking
+   * is skipped (FOR UPDATE SKIP LOCKED), so concurrent claims neither wait nor collide.
+   */
+  claimOneTimeKeySkipLocked: (userId: string, deviceId: string, algorithm: string) =>
+    db
+      .deleteFrom("e2e_one_time_keys")
+      .where("user_id", "=", userId)
+      .where("device_id", "=", deviceId)
+      .where("algorithm", "=", algorithm)
+      .where(
+        "key_id",
+        "=",
+        db
+          .selectFrom("e2e_one_time_keys")
+          .select("key_id")
+          .where("user_id", "=", userId)
+          .where("device_id", "=", deviceId)
+          .where("algorithm", "=", algorithm)
+          .orderBy("key_id")
+          .limit(1)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returning(["key_id", "key_json"])
+      .executeTakeFirst(),
+
+  /**
+   * PostgreSQL, batched: for each (user, device, algorithm) deletes its lowest unlocked one-time
+   * key and returns it, in one statement (a LATERAL pick with FOR UPDATE SKIP LOCKED).
+   */
+  async takeFirstOneTimeKeysSkipLocked(wanted: Array<{ user_id: string; device_id: string; algorithm: string }>) {
+    if (wanted.length === 0) return [] as Array<{ user_id: string; device_id: string; algorithm: string; key_id: string; key_json: string }>;
+    const values = sql.join(wanted.map((w) => sql`(${w.user_id}::text, ${w.device_id}::text, ${w.algorithm}::text)`));
+    const r = await sql<{ user_id: string; device_id: string; algorithm: string; key_id: string; key_json: string }>`
+      DELETE FROM e2e_one_time_keys AS o
+      USING (
+        SELECT k.user_id, k.device_id, k.algorithm, k.key_id
+        FROM (VALUES ${values}) AS w(u, d, a)
+        CROSS JOIN LATERAL (
+          SELECT user_id, device_id, algorithm, key_id FROM e2e_one_time_keys
+          WHERE user_id = w.u AND device_id = w.d AND algorithm = w.a
+          ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED
+        ) AS k
+      ) AS pick
+      WHERE o.user_id = pick.user_id AND o.device_id = pick.device_id AND o.algorithm = pick.algorithm AND o.key_id = pick.key_id
+      RETURNING o.user_id, o.device_id, o.algorithm, o.key_id, o.key_json`.execute(db);
+    return r.rows;
+  },
+
+  /** The lowest one-time key id per (user, device, algorithm) of these users: claim candidates. */
+  firstOneTimeKeys: (userIds: string[]) =>
+    userIds.length === 0
+      ? Promise.resolve([] as Array<{ user_id: string; device_id: string; algorithm: string; key_id: string }>)
+      : db
+          .selectFrom("e2e_one_time_keys")
+          .select(["user_id", "device_id", "algorithm", (eb) => eb.fn.min("key_id").as("key_id")])
+          .where("user_id", "in", userIds)
+          .groupBy(["user_id", "device_id", "algorithm"])
+          .execute() as Promise<Array<{ user_id: string; device_id: string; algorithm: string; key_id: string }>>,
+
+  /** Deletes these keys and returns those this call deleted (a concurrent claim may win some). */
+  takeOneTimeKeys: (keys: Array<{ user_id: string; device_id: string; algorithm: string; key_id: string }>) =>
+    keys.length === 0
+      ? Promise.resolve([] as Array<{ user_id: string; device_id: string; algorithm: string; key_id: string; key_json: string }>)
+      : db
+          .deleteFrom("e2e_one_time_keys")
+          .where((eb) =>
+            eb.or(keys.map((k) => eb.and([eb("user_id", "=", k.user_id), eb("device_id", "=", k.device_id), eb("algorithm", "=", k.algorithm), eb("key_id", "=", k.key_id)]))),
+          )
+          .returning(["user_id", "device_id", "algorithm", "key_id", "key_json"])
+          .execute(),
+
   fallbackKey: (userId: string, deviceId: string, algorithm: string) =>
     db
       .selectFrom("e2e_fallback_keys")

@@ -91,6 +91,20 @@ test("keys: upload, query with display names, claim one-time keys then the fallb
   assert.deepEqual((await sync(alice)).body.device_unused_fallback_key_types, ["signed_curve25519"]);
 });
 
+test("claim: concurrent claims never hand out the same one-time key", async () => {
+  const u = await s.user();
+  const claimer = await s.user();
+  const id = deviceIdentity(u.userId, u.deviceId);
+  ok(await upload(u, { device_keys: id.deviceKeys, one_time_keys: oneTimeKeys(id.ed, u.userId, u.deviceId, 20), fallback_keys: fallbackKey(id.ed, u.userId, u.deviceId) }), "upload");
+  const req = { [u.userId]: { [u.deviceId]: "signed_curve25519" } };
+  const results = await Promise.all(Array.from({ length: 24 }, () => claim(claimer, req)));
+  const ids = results.map((r) => Object.keys((ok(r, "claim").one_time_keys as Record<string, Record<string, Json>>)[u.userId]![u.deviceId]!)[0]!);
+  const otks = ids.filter((k) => k !== "signed_curve25519:FB1");
+  assert.equal(otks.length, 20, "every one-time key is served once");
+  assert.equal(new Set(otks).size, 20);
+  assert.equal(ids.length - otks.length, 4, "then the fallback key");
+});
+
 test("keys: malformed keys and signatures that do not verify are refused, and nothing is stored", async () => {
   const u = await s.user();
   const id = deviceIdentity(u.userId, u.deviceId);
