@@ -189,7 +189,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const alerts = new SecurityAlerts(storage, rg.alert_webhook, now, log);
   // Login-security decisions (guard, second factors, locks, owner alerts) join the audit trail.
   securityEvents.on((e) => {
-    const kind = /^(login|mfa|stuffing|web|sso|token)/.test(e.type) ? "auth" : "account";
+    const kind = /^(login|mfa\.[a-z_]+\.(?!enrolled|removed)|stuffing|web|sso|token)/.test(e.type) ? "auth" : "account";
     const x = /fail|refus|throttl|block|detect|invalid/.test(e.type) ? "deny" : "allow";
     audit.append(kind, { e: e.type, u: e.userId ?? null, ip: e.ip ?? null, by: e.by ?? null, x, ...(e.detail ? { d: e.detail } : {}) }, e.ts);
   });
@@ -213,6 +213,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   auditExporter.start();
   const loginGuard = new LoginGuard(storage, config.login_security, securityEvents, now);
   const devices = new Devices(storage, sessions, now);
+  accounts.deleteDevices = (userId, ids) => devices.delete(userId, ids);
   const e2ee = await createE2ee({ storage, serverName: config.server_name, notifier, writer: roomWriter, sync, devices, accounts, log, now });
   // Retention: once a day, prune audit records past retention_days up to a signed checkpoint.
   const retentionTimer = setInterval(() => {

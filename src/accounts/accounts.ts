@@ -134,6 +134,9 @@ export class Accounts {
     return user.user_id;
   }
 
+  /** Deletes devices through the device service, so that e2ee/ and sync/ hear of it (set by app.ts). */
+  deleteDevices?: (userId: string, deviceIds: string[]) => Promise<void>;
+
   async changePassword(requester: Requester, newPassword: string, logoutDevices: boolean): Promise<void> {
     this.passwords.checkNew(newPassword);
     const hash = await this.passwords.hash(newPassword);
@@ -141,7 +144,8 @@ export class Accounts {
     if (logoutDevices) {
       const others = (await this.devices.list(requester.userId)).map((d) => d.device_id).filter((d) => d !== requester.deviceId);
       await this.sessions.revokeAll(requester.userId, requester);
-      await this.devices.delete(requester.userId, others);
+      if (this.deleteDevices) await this.deleteDevices(requester.userId, others);
+      else await this.devices.delete(requester.userId, others);
     }
   }
 

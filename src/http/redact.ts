@@ -1,8 +1,9 @@
 // What request URLs look like in logs: secrets masked (DESIGN.md invariant 5).
 
 /** Query parameters whose values are secrets: ?access_token=, the registration token of
- * /register/m.login.registration_token/validity?token=, and anything named like a password or key. */
-const SECRET_QUERY_NAME = /token|password|secret|mac|key|auth/i;
+ * /register/m.login.registration_token/validity?token=, and anything named like a password or key;
+ * and personal data: the email address of the identity lookup (/_matrix/identity/api/v1/info). */
+const SECRET_QUERY_NAME = /token|password|secret|mac|key|auth|address|email/i;
 
 /** Paths that carry a secret as a path segment (admin operations on a registration token). */
 const SECRET_PATH = /^(\/_synapse\/admin\/v1\/registration_tokens\/)(?!new(?:[/?]|$))[^/?]+/;

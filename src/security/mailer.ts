@@ -1,5 +1,5 @@
 // Security emails through SMTP (nodemailer). Nothing is sent when smtp.host is unset.
-import nodemailer, { type Transporter } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { ResolvedConfig } from "../config/schema.js";
 
 export class Mailer {
@@ -13,6 +13,8 @@ export class Mailer {
 
   async send(to: string, subject: string, text: string): Promise<void> {
     if (!this.cfg.host) return;
+    // nodemailer is loaded on first use (start-up memory: most processes send no mail).
+    const { default: nodemailer } = await import("nodemailer");
     this.transport ??= nodemailer.createTransport({
       host: this.cfg.host,
       port: this.cfg.port,

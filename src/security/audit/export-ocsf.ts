@@ -31,6 +31,7 @@ const AUTH_ACTIVITY: Record<string, [number, string]> = {
 };
 const ACCOUNT_ACTIVITY: Record<string, [number, string]> = {
   register: [1, "Create"],
+  "account.locked": [9, "Lock"],
   password: [3, "Password Change"],
   deactivate: [5, "Disable"],
   delete_device: [99, "Device Delete"],
@@ -92,7 +93,9 @@ export function toOcsf(row: AuditRow, sessionOf: (seq: number) => Json | undefin
     case "auth":
     case "account": {
       const table = row.kind === "auth" ? AUTH_ACTIVITY : ACCOUNT_ACTIVITY;
-      const act = table[d.e as string] ?? [99, String(d.e)];
+      // Login-security events have dotted names (login.failed, account.locked): their first word
+      // names the activity (Logon, …); the full name stays in the record.
+      const act = table[d.e as string] ?? table[String(d.e).split(".")[0]!] ?? [99, String(d.e)];
       return { ...base(row.kind === "auth" ? 3002 : 3001, act, row, serverName, d.x === "allow"), ...actorOf(undefined, d), user: d.u ? { uid: d.u } : undefined, unmapped };
     }
     case "admin":

@@ -2,14 +2,11 @@
 // public_baseurl and the expected origin its origin, both read at each call (a deployment may change
 // them on restart; tests set them once the port is known). Challenges are kept by the caller in the
 // web session, so that a ceremony is bound to the browser that started it.
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
-} from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+
+// Loaded on first use: most processes never see a passkey ceremony, and the library (with its
+// CBOR/ASN.1 parsers) costs resident memory at start-up (bench/foundation.ts measures idle RSS).
+const webauthn = () => import("@simplewebauthn/server");
 import type { Storage } from "../../storage/database.js";
 import { webauthnRepo } from "../../storage/mfa.js";
 
@@ -39,7 +36,7 @@ export class WebAuthnFactor {
 
   async registrationOptions(userId: string, displayName: string) {
     const existing = await this.repo.list(userId);
-    return generateRegistrationOptions({
+    return (await webauthn()).generateRegistrationOptions({
       rpName: this.rpName,
       rpID: this.rp().rpID,
       userName: userId,
@@ -55,7 +52,7 @@ export class WebAuthnFactor {
   async register(userId: string, response: unknown, expectedChallenge: string, name: string): Promise<boolean> {
     const { rpID, origin } = this.rp();
     try {
-      const r = await verifyRegistrationResponse({ response: response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: origin, expectedRPID: rpID });
+      const r = await (await webauthn()).verifyRegistrationResponse({ response: response as RegistrationResponseJSON, expectedChallenge, expectedOrigin: origin, expectedRPID: rpID });
       if (!r.verified) return false;
       const c = r.registrationInfo.credential;
       if (await this.repo.get(c.id)) return false;
@@ -77,7 +74,7 @@ export class WebAuthnFactor {
 
   async authenticationOptions(userId: string) {
     const creds = await this.repo.list(userId);
-    return generateAuthenticationOptions({
+    return (await webauthn()).generateAuthenticationOptions({
       rpID: this.rp().rpID,
       allowCredentials: creds.map((c) => ({ id: c.credential_id, transports: JSON.parse(c.transports) as string[] })),
       userVerification: "preferred",
@@ -92,7 +89,7 @@ export class WebAuthnFactor {
     const row = await this.repo.get(id);
     if (!row || row.user_id !== userId) return false;
     try {
-      const r = await verifyAuthenticationResponse({
+      const r = await (await webauthn()).verifyAuthenticationResponse({
         response: response as AuthenticationResponseJSON,
         expectedChallenge,
         expectedOrigin: origin,
