@@ -82,8 +82,9 @@ export async function loadPlan(app: App, plan: Plan, clock: SimClock, baseUrl: s
 
   // Files are uploaded by one loader account through the media API (if this build has it).
   const loader = new MatrixHttp(baseUrl);
-  await app.accounts.createUser("breach-loader", PASSWORD, { admin: true });
-  await loader.login("breach-loader", PASSWORD);
+  await app.accounts.createUser("breach-loader", PASSWORD);
+  const login = await loader.login("breach-loader", PASSWORD);
+  if (login.status !== 200) throw new Error(`loader login failed: ${login.status} ${JSON.stringify(login.body)}`);
   const mediaOn = (await loader.call("GET", "/_matrix/client/v1/media/config")).status === 200;
 
   const truth: Truth = {
