@@ -263,15 +263,17 @@ function drawChart(box: HTMLElement, tl: Timeline): void {
       },
     },
   };
-  const width = Math.max(320, Math.min(900, box.parentElement!.clientWidth - 8));
+  const width = Math.max(320, Math.min(1100, box.parentElement!.clientWidth - 8));
   chart = new uPlot(
     {
       width,
       height: 220,
       plugins: [markers],
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, max)] } },
+      // The last minute's bucket runs until now: the x axis goes one minute past it, so that a
+      // containment step taken during the current minute is drawn.
+      scales: { x: { time: true, range: () => [xs[0]!, xs[xs.length - 1]! + 60] }, y: { range: (_u, _min, max) => [0, Math.max(5, max)] } },
       series: [
-        {},
+        { label: t("time") },
         { label: t("reads"), stroke: "#1f5fbf", fill: "rgba(31,95,191,0.15)", width: 2 },
         { label: t("refused"), stroke: "#b00020", width: 2 },
       ],
