@@ -21,3 +21,16 @@ await build({
   banner: { js: 'import { createRequire as __rempartRequire } from "node:module"; const require = __rempartRequire(import.meta.url);' },
   logLevel: "warning",
 });
+
+// The security console's browser code (web/console/, docs/security-console.md), with uPlot and its
+// stylesheet, into dist/web/console.js and console.css, served by /_rempart/console/: no CDN.
+await build({
+  entryPoints: { console: "web/console/main.ts" },
+  outdir: "dist/web",
+  bundle: true,
+  format: "iife",
+  platform: "browser",
+  target: ["chrome110", "firefox110", "safari16"],
+  minify: true,
+  logLevel: "warning",
+});

@@ -68,6 +68,7 @@ import { WebSessions } from "./security/web-sessions.js";
 import { LoginAlerts } from "./security/login-alerts.js";
 import { createE2ee, type E2ee } from "./e2ee/index.js";
 import { pruneTrail } from "./security/audit/retention.js";
+import { SecurityConsole } from "./security/console.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -130,6 +131,8 @@ export interface App {
   webSessions: WebSessions;
   loginAlerts: LoginAlerts;
   e2ee: E2ee;
+  /** The security console's queries and actions (docs/security-console.md). */
+  securityConsole: SecurityConsole;
   close(): Promise<void>;
 }
 
@@ -279,6 +282,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     webSessions: new WebSessions(storage, () => config.login_security.web_session_lifetime_ms, now),
     loginAlerts: undefined as unknown as LoginAlerts,
     e2ee,
+    securityConsole: undefined as unknown as SecurityConsole,
     close: async () => {
       await e2ee.deviceLists.settled();
       await pushSender.close();
@@ -303,6 +307,20 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   });
   // An admin's unlock, or the owner's new password, lifts the guard's account block too.
   app.locks.onUnlock((userId) => loginGuard.clearAccount(userId));
+  app.securityConsole = new SecurityConsole({
+    storage,
+    cfg: rg,
+    meters,
+    containment,
+    locks,
+    sessions,
+    webSessions: app.webSessions,
+    accounts,
+    audit,
+    publicKey: key.publicKey,
+    serverName: config.server_name,
+    now,
+  });
   app.adminUsers = new AdminUsers(storage, config.server_name, accounts, sessions, app.devices, passwords, profiles, membership, log, now);
   app.adminRooms = new AdminRooms(storage, config.server_name, roomWriter, membership, app.rooms, log, now);
   app.serverNotices = new ServerNotices(storage, config, accounts, accountData, roomWriter, membership, app.rooms, now);

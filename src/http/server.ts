@@ -46,6 +46,8 @@ import { registerRoomKeyRoutes } from "./client/room-keys.js";
 import { registerDehydratedDeviceRoutes } from "./client/dehydrated-devices.js";
 import { registerMediaRoutes } from "./media/index.js";
 import { registerMediaAdminRoutes } from "./admin/media.js";
+import { registerSecurityAdminRoutes } from "./admin/security.js";
+import { registerConsolePage } from "./web/console-page.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -164,5 +166,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerDehydratedDeviceRoutes(http, app);
   registerMediaRoutes(http, app);
   registerMediaAdminRoutes(http, app);
+  registerSecurityAdminRoutes(http, app);
+  registerConsolePage(http, app);
   return http;
 }
