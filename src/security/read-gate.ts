@@ -219,8 +219,10 @@ function single(room: RoomRead, events: readonly EventRef[]): Record<string, unk
   if (room.members !== undefined) out.mb = room.members;
   if (room.from !== undefined) out.f = room.from;
   if (room.to !== undefined) out.t = room.to;
-  if (room.from === undefined && events.length === 1) out.i = events[0]!.event_id;
-  else if (room.from === undefined && events.length > 1) {
+  // The first and last event ids are kept even beside tokens: the forensic report resolves the
+  // range by event id, exactly, whatever the pagination direction (src/security/forensics).
+  if (events.length === 1) out.i = events[0]!.event_id;
+  else if (events.length > 1) {
     out.a = events[0]!.event_id;
     out.z = events[events.length - 1]!.event_id;
   }
