@@ -46,6 +46,7 @@ import { registerRoomKeyRoutes } from "./client/room-keys.js";
 import { registerDehydratedDeviceRoutes } from "./client/dehydrated-devices.js";
 import { registerMediaRoutes } from "./media/index.js";
 import { registerMediaAdminRoutes } from "./admin/media.js";
+import { registerForensicsAdminRoutes } from "./admin/forensics.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -164,5 +165,6 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerDehydratedDeviceRoutes(http, app);
   registerMediaRoutes(http, app);
   registerMediaAdminRoutes(http, app);
+  registerForensicsAdminRoutes(http, app);
   return http;
 }
