@@ -64,10 +64,12 @@ function reverseMd(r: ReverseReport): string {
 }
 
 // CSV (RFC 4180): quoted when needed; a leading =,+,-,@ is prefixed with ' so a spreadsheet does
-// not run a user-chosen query as a formula.
+// not run a user-chosen query as a formula (Matrix user ids, which cannot hold a formula's
+// parentheses, stay as they are).
+const USER_ID = /^@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-:[\]]+$/;
 const csvCell = (v: unknown) => {
   let s = String(v ?? "");
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/^[=+\-@\t\r]/.test(s) && !USER_ID.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 const csv = (rows: unknown[][]) => rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
