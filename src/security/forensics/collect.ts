@@ -29,23 +29,33 @@ export class RangeResolver {
     for (const { d } of recs) for (const k of ["i", "a", "z"]) if (str(d[k])) ids.add(d[k] as string);
     const pos = await this.repo.positions([...ids]);
     const out = new Map<number, { events: RangeEvent[]; exact: boolean }>();
+    const specs: { seq: number; room: string; lo: number; hi: number }[] = [];
     for (const { seq, d } of recs) {
       const room = d.r as string;
       const n = num(d.n);
-      let events: RangeEvent[] = [];
       const one = str(d.i) ? pos.get(d.i as string) : undefined;
       const a = str(d.a) ? pos.get(d.a as string) : undefined;
       const z = str(d.z) ? pos.get(d.z as string) : undefined;
-      if (one && one.room_id === room) events = await this.repo.range(room, one.pos, one.pos);
-      else if (a && z && a.room_id === room && z.room_id === room) events = await this.repo.range(room, Math.min(a.pos, z.pos), Math.max(a.pos, z.pos));
+      out.set(seq, { events: [], exact: false });
+      if (one && one.room_id === room) specs.push({ seq, room, lo: one.pos, hi: one.pos });
+      else if (a && z && a.room_id === room && z.room_id === room) specs.push({ seq, room, lo: Math.min(a.pos, z.pos), hi: Math.max(a.pos, z.pos) });
       else if (d.i === undefined && d.a === undefined && tokenPos(d.f) !== undefined) {
         // Records written before first/last ids were kept beside tokens: /messages ranges.
         const f = tokenPos(d.f)!;
         const t = tokenPos(d.t);
-        if (t === undefined) events = await this.repo.range(room, 0, f, n);
-        else events = await this.repo.range(room, Math.min(f, t) + 1, Math.max(f, t));
+        if (t === undefined) out.get(seq)!.events = await this.repo.range(room, 0, f, n);
+        else specs.push({ seq, room, lo: Math.min(f, t) + 1, hi: Math.max(f, t) });
       }
-      out.set(seq, { events, exact: events.length === n });
+    }
+    // Every event of the batched ranges goes to each range of its room that holds it (re-reads overlap).
+    const byRoom = new Map<string, typeof specs>();
+    for (const sp of specs) byRoom.set(sp.room, [...(byRoom.get(sp.room) ?? []), sp]);
+    for (const e of await this.repo.ranges(specs)) {
+      for (const sp of byRoom.get(e.room_id) ?? []) if (e.stream_ordering >= sp.lo && e.stream_ordering <= sp.hi) out.get(sp.seq)!.events.push(e);
+    }
+    for (const { seq, d } of recs) {
+      const r = out.get(seq)!;
+      r.exact = r.events.length === num(d.n);
     }
     return out;
   }
