@@ -88,7 +88,11 @@ async function writeTrail(app: App, o: Options, t0: number): Promise<number> {
     await tick();
     for (let hi = perRoom - 1; hi >= 0; hi -= PAGE) {
       const lo = Math.max(0, hi - PAGE + 1);
-      app.audit.append("read", { s, e: "messages", r: roomId(r), n: hi - lo + 1, f: `t${hi}`, t: `t${lo}`, a: eventId(r, hi), z: eventId(r, lo), h: hi - lo + 1 }, ts());
+      // As the gate records /messages: tokens (stream positions) bound the page; the last page of a
+      // room has no end token and keeps its first and last event ids.
+      const so = (i: number) => r * perRoom + i + 1;
+      const rec = lo > 0 ? { t: `t${so(lo) - 1}` } : { a: eventId(r, hi), z: eventId(r, lo) };
+      app.audit.append("read", { s, e: "messages", r: roomId(r), n: hi - lo + 1, f: `t${so(hi)}`, ...rec, h: hi - lo + 1 }, ts());
       await tick();
       page++;
       // Other users' reads and the intruder's downloads, spread evenly among the pages.
