@@ -69,6 +69,7 @@ import { LoginAlerts } from "./security/login-alerts.js";
 import { createE2ee, type E2ee } from "./e2ee/index.js";
 import { pruneTrail } from "./security/audit/retention.js";
 import { SecurityConsole } from "./security/console.js";
+import { Forensics } from "./security/forensics/service.js";
 
 export interface App {
   config: ResolvedConfig;
@@ -118,6 +119,8 @@ export interface App {
   steppedUp: SteppedUpSessions;
   readGate: ReadGate;
   auditExporter: AuditExporter;
+  /** The forensic report over the audit trail (docs/read-gate.md "Forensic report"). */
+  forensics: Forensics;
   /** Seam for the audit trail: every admin API action is recorded here. */
   adminActions: AdminActions;
   adminUsers: AdminUsers;
@@ -269,6 +272,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     steppedUp,
     readGate,
     auditExporter,
+    forensics: new Forensics(storage, key.publicKey, config.server_name, () => audit.flush(), now),
     adminActions: new AdminActions(log, now),
     // The admin services need app.devices and app.rooms, built in this literal: set just below.
     adminUsers: undefined as unknown as AdminUsers,

@@ -6,6 +6,7 @@ import { parseArgs, optString, type Args } from "./args.js";
 import { startServer } from "./start.js";
 import { registerUser } from "./register-user.js";
 import { auditCommand } from "./audit.js";
+import { forensicsCommand } from "./forensics.js";
 
 const USAGE = `usage: rempart <command> [options]
 
@@ -18,6 +19,9 @@ commands:
   config-reference [--output FILE]   write the configuration reference (docs/configuration.md)
   audit verify [--config FILE]       check the audit trail: exit 0 intact, 1 tampered (names the first bad record)
   audit prune [--config FILE]        prune audit records past the retention period, up to a signed checkpoint
+  forensics --user @x:server | --room !id [--event $id] | --event $id
+            [--since T] [--until T] [--format md|json|csv] [--config FILE]
+                                     forensic report from the verified audit trail (exit 1: trail did not verify)
 `;
 
 export async function main(argv: string[]): Promise<number | void> {
@@ -35,6 +39,8 @@ export async function main(argv: string[]): Promise<number | void> {
         return await registerUser(loadConfigFrom(args), args);
       case "audit":
         return await auditCommand(loadConfigFrom(args), args);
+      case "forensics":
+        return await forensicsCommand(loadConfigFrom(args), args);
       case undefined:
       case "help":
       case "--help":

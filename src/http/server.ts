@@ -48,6 +48,7 @@ import { registerMediaRoutes } from "./media/index.js";
 import { registerMediaAdminRoutes } from "./admin/media.js";
 import { registerSecurityAdminRoutes } from "./admin/security.js";
 import { registerConsolePage } from "./web/console-page.js";
+import { registerForensicsAdminRoutes } from "./admin/forensics.js";
 
 const CORS_HEADERS = {
   // Client-server API "Web Browser Clients".
@@ -168,5 +169,6 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   registerMediaAdminRoutes(http, app);
   registerSecurityAdminRoutes(http, app);
   registerConsolePage(http, app);
+  registerForensicsAdminRoutes(http, app);
   return http;
 }

@@ -219,8 +219,12 @@ function single(room: RoomRead, events: readonly EventRef[]): Record<string, unk
   if (room.members !== undefined) out.mb = room.members;
   if (room.from !== undefined) out.f = room.from;
   if (room.to !== undefined) out.t = room.to;
-  if (room.from === undefined && events.length === 1) out.i = events[0]!.event_id;
-  else if (room.from === undefined && events.length > 1) {
+  // Two tokens bound the range returned (either direction). Without both (a last page has no end
+  // token, and its direction is unknown), the first and last event ids are kept too, so that the
+  // forensic report (src/security/forensics) resolves every range exactly.
+  const ids = room.from === undefined || room.to === undefined;
+  if (ids && events.length === 1) out.i = events[0]!.event_id;
+  else if (ids && events.length > 1) {
     out.a = events[0]!.event_id;
     out.z = events[events.length - 1]!.event_id;
   }

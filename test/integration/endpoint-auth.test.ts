@@ -277,6 +277,8 @@ const ENDPOINTS: Endpoint[] = [
   { method: "POST", path: `${A}/user/{me}/media/quarantine`, auth: "admin" },
   { method: "GET", path: `${A}/users/{me}/media`, auth: "admin" },
   { method: "DELETE", path: `${A}/users/{me}/media`, auth: "admin" },
+  { method: "GET", path: "/_rempart/admin/v1/forensics/users/{me}", auth: "admin" },
+  { method: "GET", path: "/_rempart/admin/v1/forensics/rooms/{room}", auth: "admin" },
   { method: "GET", path: "/_matrix/identity/v2/pubkey/isvalid?public_key=abc", auth: "none" },
   { method: "GET", path: "/_matrix/identity/v2/pubkey/{type}", auth: "none" },
 ];
