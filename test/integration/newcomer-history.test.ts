@@ -124,6 +124,9 @@ async function whatEachPathShows(s: TestServer, who: TestUser, room: Room, since
     assert.deepEqual(labelsOf(room, joinedRoom.state.events), [], "sync state");
     return labelsOf(room, joinedRoom.timeline.events);
   };
+  // Notifications (push actions exist only for members when the event was sent): never a hidden one.
+  const notifs = await ok(get(`${V3}/notifications?limit=100`));
+  out.notificationsHidden = labelsOf(room, (notifs.notifications as Array<{ room_id: string; event: Ev }>).filter((n) => n.room_id === roomId).map((n) => n.event)).filter((l) => !event.includes(l));
   out.syncInitial = await syncRoom("");
   out.syncIncremental = await syncRoom(`&since=${enc(since ?? room.bobSince)}`);
   return out;
@@ -143,6 +146,7 @@ function expectAll(visible: string[]) {
     // The room's first event (its creation) while nothing is hidden; else the first visible
     // message, or for since_join the newcomer's own join (neither case a hidden message).
     timestampFirst: visible.includes("m0") || visible.length === 1 ? "other" : visible[0],
+    notificationsHidden: [],
     syncInitial: visible,
     syncIncremental: visible,
   };
