@@ -48,3 +48,13 @@ export function setNewcomerDefault(storage: Storage, c: NewcomerHistoryConfig | 
 export function newcomerDefault(storage: Storage): NewcomerPolicy {
   return defaults.get(storage) ?? { mode: "all" };
 }
+
+/**
+ * A client sending the override: state key "" and a content policyFromContent understands, or `{}`
+ * (back to the server default). Anything else is refused rather than silently ignored.
+ */
+export function checkOverride(stateKey: string, content: Record<string, unknown>): string | undefined {
+  if (stateKey !== "") return `${NEWCOMER_HISTORY_EVENT} takes the state key ""`;
+  if (Object.keys(content).length === 0 || policyFromContent(content)) return undefined;
+  return `${NEWCOMER_HISTORY_EVENT} content must be {"history": "all" | "since_join"}, {"days": n}, {"events": n} or {}`;
+}

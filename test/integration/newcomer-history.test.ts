@@ -215,13 +215,22 @@ test("per-room override: set by a room admin, refused for a non-admin, early mem
   const carolMsgs = await ok(call(s.url, "GET", `${V3}/rooms/${enc(room.roomId)}/messages?dir=b&limit=100`, { token: carol.accessToken }));
   assert.deepEqual(labelsOf(room, carolMsgs.chunk as Ev[]), []);
 
+  // An unknown room: 404 whatever the content.
+  const unknown = await call(s.url, "PUT", `${V3}/rooms/${enc("!nope:rempart.test")}/state/fr.rempart.newcomer_history`, { token: alice.accessToken, body: { history: "all" } });
+  assert.deepEqual([unknown.status, unknown.body.errcode], [404, "M_NOT_FOUND"]);
+
   // An { events: 2 } override: the two events before the join (m2, m3).
   const erin = await s.user("erin");
   const room2 = await scenario(s, alice, erin, "ovr2", { override: { events: 2 } });
   assert.deepEqual(await whatEachPathShows(s, erin, room2), expectAll(["m2", "m3", "m4"]));
 
-  // A malformed or empty override means "no override": the server default (all) applies.
+  // Malformed overrides are refused (400 M_BAD_JSON), even from an admin; `{}` resets to the default.
+  const put = (key: string, body: unknown) => call(s.url, "PUT", `${V3}/rooms/${enc(room.roomId)}/state/fr.rempart.newcomer_history/${enc(key)}`, { token: alice.accessToken, body });
+  for (const [key, body] of [["", { history: "sometimes" }], ["", { days: 0 }], ["", { events: -3 }], ["", { days: "7" }], ["x", { history: "all" }]] as const) {
+    const r = await put(key, body);
+    assert.deepEqual([r.status, r.body.errcode], [400, "M_BAD_JSON"], JSON.stringify([key, body]));
+  }
   const frank = await s.user("frank");
-  const room3 = await scenario(s, alice, frank, "ovr3", { override: { history: "sometimes" } });
+  const room3 = await scenario(s, alice, frank, "ovr3", { override: {} });
   assert.deepEqual(await whatEachPathShows(s, frank, room3), expectAll(LABELS));
 });
