@@ -2,6 +2,7 @@
 // Routes receive this object; services never see HTTP objects.
 import type { Logger } from "pino";
 import type { ResolvedConfig } from "./config/schema.js";
+import { setNewcomerDefault } from "./rooms/newcomer-history.js";
 import { openStorage, type Storage } from "./storage/database.js";
 import { loadOrCreateSigningKey } from "./keys/server-key.js";
 import type { SigningKey } from "./matrix/signing.js";
@@ -157,6 +158,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   });
   const accountData = new AccountData(storage);
   const roomReader = new RoomReader(storage, roomWriter, now);
+  setNewcomerDefault(storage, config.public_rooms.newcomer_history);
   const typing = new Typing(notifier);
   const receipts = await Receipts.open(storage, roomReader, accountData, notifier, now);
   const sync = await SyncService.open(storage, roomWriter, roomReader.visibility, notifier, typing, receipts, now);

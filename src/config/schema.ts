@@ -275,6 +275,21 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe("Server notices sent by admins (POST /_synapse/admin/v1/send_server_notice)."),
+  public_rooms: z
+    .object({
+      newcomer_history: z
+        .union([
+          z.enum(["all", "since_join"]),
+          z.object({ days: z.number().int().positive() }).strict(),
+          z.object({ events: z.number().int().positive() }).strict(),
+        ])
+        .default("all")
+        .describe(
+          'How much history a member who joins a public room sees: "all" (everything history visibility allows), "since_join" (nothing before their join), { days: N } (the N days before their join) or { events: N } (the N events before their join). Room admins override it with the fr.rempart.newcomer_history state event (docs/rooms.md).',
+        ),
+    })
+    .prefault({})
+    .describe("Public rooms (join rule public, forums)."),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -45,6 +45,8 @@ export class RoomReader {
     const view = await this.viewFor(viewer, roomId);
     const limit = Math.min(Math.max(q.limit, 0), MAX_MESSAGES_LIMIT);
     const readLimit = view.readLimit();
+    // Rows below the newcomer bound are never visible: the range stops there, so the last page has no `end`.
+    const floorAfter = view.readFloor() - 1;
     const head = this.writer.currentPosition();
     let from = q.from !== undefined ? parseRoomToken(q.from) : q.dir === "b" ? head : 0;
     const to = q.to !== undefined ? parseRoomToken(q.to) : undefined;
@@ -58,8 +60,8 @@ export class RoomReader {
       const want = Math.max(limit - chunk.length, 10);
       const batch =
         q.dir === "b"
-          ? await this.events.range(roomId, { upTo: Math.min(from, readLimit), after: to, dir: "b", limit: want, ...push })
-          : await this.events.range(roomId, { after: from, upTo: Math.min(to ?? Number.MAX_SAFE_INTEGER, readLimit, head), dir: "f", limit: want, ...push });
+          ? await this.events.range(roomId, { upTo: Math.min(from, readLimit), after: floorAfter > 0 ? Math.max(to ?? 0, floorAfter) : to, dir: "b", limit: want, ...push })
+          : await this.events.range(roomId, { after: Math.max(from, floorAfter), upTo: Math.min(to ?? Number.MAX_SAFE_INTEGER, readLimit, head), dir: "f", limit: want, ...push });
       let consumed = 0;
       for (const row of batch) {
         consumed++;

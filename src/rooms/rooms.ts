@@ -7,6 +7,7 @@ import { stateKey } from "../matrix/pdu.js";
 import { isSupportedRoomVersion, type RoomVersionId } from "../matrix/room-versions.js";
 import { isValidEventType, isValidRoomAlias, isValidRoomId, isValidEventId } from "../matrix/identifiers.js";
 import { MatrixError, badJson, forbidden, invalidParam, notFound } from "../http/errors.js";
+import { NEWCOMER_HISTORY_EVENT, checkOverride } from "./newcomer-history.js";
 import type { Persisted, RoomWriter } from "./writer.js";
 import type { Membership } from "./membership.js";
 import type { Profiles } from "../accounts/profile.js";
@@ -89,6 +90,8 @@ export class Rooms {
     if (!isValidEventType(type)) throw invalidParam("Invalid event type");
     if (Buffer.byteLength(key, "utf8") > 255) throw invalidParam("State key too long");
     if (type === "m.room.canonical_alias") await this.checkCanonicalAlias(roomId, content);
+    const badOverride = type === NEWCOMER_HISTORY_EVENT ? checkOverride(key, content) : undefined;
+    if (badOverride) throw badJson(badOverride);
     const snap = await this.writer.snapshot(roomId);
     if (type === "m.room.member") {
       // Clients set a per-room display name this way; any other membership change has its own

@@ -5,6 +5,8 @@ import type { Storage } from "../storage/database.js";
 import { eventsRepo } from "../storage/events.js";
 import type { PDU } from "../matrix/pdu.js";
 import { forbidden } from "../http/errors.js";
+import { newcomerHistoryRepo } from "../storage/newcomer-history.js";
+import { NEWCOMER_HISTORY_EVENT, newcomerDefault, policyFromContent, type NewcomerPolicy } from "./newcomer-history.js";
 
 export type HistoryVisibilityValue = "world_readable" | "shared" | "invited" | "joined";
 
@@ -35,7 +37,14 @@ export class VisibilityView {
     readonly userId: string,
     private readonly memberships: Step<string>[],
     private readonly visibilities: Step<HistoryVisibilityValue>[],
+    /** Newcomer history bound: events before this position are hidden (0 = no bound). */
+    private readonly floor = 0,
   ) {}
+
+  /** The lowest position the user may read (the newcomer-history bound of public rooms, else 0). */
+  readFloor(): number {
+    return this.floor;
+  }
 
   get currentMembership(): string | undefined {
     return this.memberships.length ? this.memberships[this.memberships.length - 1]!.value : undefined;
@@ -68,10 +77,12 @@ export class VisibilityView {
 
   canSee(e: EventPosition): boolean {
     const pos = Number(e.stream_ordering);
-    const visibility = before(this.visibilities, pos, "shared" as HistoryVisibilityValue);
-    if (visibility === "world_readable") return true;
     // One's own membership events are seen with the membership they establish.
     const own = e.type === "m.room.member" && e.state_key === this.userId;
+    // The newcomer bound comes first: it narrows every visibility setting, world_readable included.
+    if (pos < this.floor && !own) return false;
+    const visibility = before(this.visibilities, pos, "shared" as HistoryVisibilityValue);
+    if (visibility === "world_readable") return true;
     const membership = own && e.membership ? e.membership : before(this.memberships, pos, "leave");
     if (membership === "join") return true;
     if (own) return true;
@@ -83,18 +94,50 @@ export class VisibilityView {
 
 export class HistoryVisibility {
   private readonly events;
+  private readonly newcomer;
 
-  constructor(storage: Storage) {
+  constructor(private readonly storage: Storage) {
     this.events = eventsRepo(storage.db);
+    this.newcomer = newcomerHistoryRepo(storage.db);
   }
 
   async view(roomId: string, userId: string): Promise<VisibilityView> {
-    const [mem, vis] = await Promise.all([this.events.membershipHistory(roomId, userId), this.events.stateHistory(roomId, "m.room.history_visibility")]);
-    return new VisibilityView(
-      userId,
-      mem.map((m) => ({ pos: Number(m.stream_ordering), value: m.membership ?? "leave" })),
-      vis.map((v) => ({ pos: Number(v.stream_ordering), value: parseVisibility(JSON.parse(v.json) as PDU) })),
-    );
+    const [mem, states] = await Promise.all([
+      this.events.membershipHistory(roomId, userId),
+      this.newcomer.stateHistories(roomId, ["m.room.history_visibility", "m.room.join_rules", NEWCOMER_HISTORY_EVENT]),
+    ]);
+    const memberships = mem.map((m) => ({ pos: Number(m.stream_ordering), value: m.membership ?? "leave" }));
+    const steps = <T>(type: string, parse: (pdu: PDU) => T): Step<T>[] =>
+      states.filter((s) => s.type === type).map((s) => ({ pos: Number(s.stream_ordering), value: parse(JSON.parse(s.json) as PDU) }));
+    const visibilities = steps("m.room.history_visibility", parseVisibility);
+    const floor = await this.newcomerFloor(roomId, memberships, steps("m.room.join_rules", (p) => p.content?.join_rule), steps(NEWCOMER_HISTORY_EVENT, (p) => policyFromContent(p.content)));
+    return new VisibilityView(userId, memberships, visibilities, floor);
+  }
+
+  /**
+   * The newcomer-history bound for one user. It is anchored at the user's FIRST join and decided by
+   * the join rule and override in force then, so it never moves afterwards: a member keeps what they
+   * could see when they joined, whatever the policy becomes. Someone who never joined (a peeker of a
+   * world-readable room) is anchored at the room's newest event.
+   */
+  private async newcomerFloor(roomId: string, memberships: Step<string>[], joinRules: Step<unknown>[], overrides: Step<NewcomerPolicy | undefined>[]): Promise<number> {
+    const firstJoin = memberships.find((m) => m.value === "join")?.pos;
+    const anchor = firstJoin ?? Number.MAX_SAFE_INTEGER;
+    // Only public rooms (forums); the spec's default join rule when none is set is "invite".
+    if (before(joinRules, anchor, "invite" as unknown) !== "public") return 0;
+    const policy = before(overrides, anchor, undefined) ?? newcomerDefault(this.storage);
+    switch (policy.mode) {
+      case "all":
+        return 0;
+      case "since_join":
+        return anchor;
+      case "events":
+        return (await this.newcomer.nthBefore(roomId, anchor, policy.events)) ?? 0;
+      case "days": {
+        const joinTs = firstJoin === undefined ? Date.now() : ((await this.newcomer.tsAt(roomId, firstJoin)) ?? Date.now());
+        return (await this.newcomer.firstSince(roomId, joinTs - policy.days * 86_400_000, anchor)) ?? anchor;
+      }
+    }
   }
 }
 

@@ -54,6 +54,8 @@ export class RoomSyncBuilder {
     const limit = filter.timelineLimit;
     const push = sqlPushdown(filter.timeline);
     const rows: EventRow[] = [];
+    // Nothing below the newcomer bound is visible: stop the scan there (and report no gap beyond it).
+    after = Math.max(after, view.readFloor() - 1);
     let cursor = upTo;
     let more = true;
     for (let round = 0; round < 6 && rows.length < limit && more; round++) {
