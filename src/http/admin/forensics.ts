@@ -7,7 +7,8 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import type { App } from "../../app.js";
 import { invalidParam } from "../errors.js";
-import { requireAdmin } from "./guard.js";
+// Bearer token, or the security console's web session (admin with a second factor).
+import { securityAdmin } from "./security.js";
 import { CONTENT_TYPES, formatReport, REPORT_FORMATS, type ReportFormat } from "../../security/forensics/format.js";
 import type { Report } from "../../security/forensics/model.js";
 import { parseTime } from "../../security/forensics/time.js";
@@ -40,14 +41,14 @@ function send(reply: FastifyReply, report: Report, format: ReportFormat): unknow
 
 export function registerForensicsAdminRoutes(http: FastifyInstance, app: App): void {
   http.get<{ Params: { userId: string } }>("/_rempart/admin/v1/forensics/users/:userId", async (req, reply) => {
-    await requireAdmin(app, req);
+    await securityAdmin(app, req);
     const q = parseQuery(req.query);
     if (!/^@[^:]+:.+$/.test(req.params.userId)) throw invalidParam("Not a user id");
     return send(reply, await app.forensics.userReport(req.params.userId, q), q.format);
   });
 
   http.get<{ Params: { roomId: string } }>("/_rempart/admin/v1/forensics/rooms/:roomId", async (req, reply) => {
-    await requireAdmin(app, req);
+    await securityAdmin(app, req);
     const q = parseQuery(req.query);
     if (!/^![^:]+:.+$/.test(req.params.roomId)) throw invalidParam("Not a room id");
     return send(reply, await app.forensics.readersReport(req.params.roomId, q.eventId, q), q.format);
