@@ -36,6 +36,10 @@ export async function openStorage(database: string, opts: { migrate?: boolean } 
     dialect = "postgres";
     const pg = await loadPg();
     const pool = new pg.Pool({ connectionString: database, max: 10 });
+    // An idle connection that the server ends (restart, failover, pg_terminate_backend, a dropped
+    // database) is reported on the pool; without a listener Node would crash the process. The pool
+    // replaces the connection, and queries running on it fail with their own error.
+    pool.on("error", () => undefined);
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = "sqlite";
