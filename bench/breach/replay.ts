@@ -26,6 +26,8 @@ export interface ReplayOptions {
   database?: string;
   /** Real-time budget of each fast variant (ms). */
   budgetMs: number;
+  /** read_gate.thresholds overrides (e.g. { history_events: 300 }) to try containment at small scales. */
+  thresholds?: Record<string, number>;
   log: (s: string) => void;
 }
 
@@ -38,10 +40,10 @@ export interface ReplayResult {
 }
 
 /** The settings the harness needs from the read gate, if this build has one. */
-function gateSettings(enabled: boolean, allowlist: string[]): Record<string, unknown> {
+function gateSettings(enabled: boolean, allowlist: string[], thresholds?: Record<string, number>): Record<string, unknown> {
   const shape = (configSchema as unknown as { shape: Record<string, unknown> }).shape;
   if (!("read_gate" in shape)) return {};
-  return { read_gate: { enabled, allowlist } };
+  return { read_gate: { enabled, allowlist, ...(thresholds ? { thresholds } : {}) } };
 }
 
 interface Running {
@@ -50,7 +52,7 @@ interface Running {
   url: string;
 }
 
-async function start(dataDir: string, database: string | undefined, clock: SimClock, gate: boolean, bot: string): Promise<Running> {
+async function start(dataDir: string, database: string | undefined, clock: SimClock, gate: boolean, bot: string, thresholds?: Record<string, number>): Promise<Running> {
   const config = resolveConfig({
     server_name: "breach.local",
     data_dir: dataDir,
@@ -60,7 +62,7 @@ async function start(dataDir: string, database: string | undefined, clock: SimCl
     password_hashing: { memory_kib: 1024, time_cost: 1 },
     // No clamd in the benchmark; the antivirus gate has its own tests and figures.
     ...("antivirus" in (configSchema as unknown as { shape: object }).shape ? { antivirus: { enabled: false } } : {}),
-    ...gateSettings(gate, [bot]),
+    ...gateSettings(gate, [bot], thresholds),
   });
   const app = await createApp(config, createLogger("warn"), { now: clock.now });
   const http = await buildServer(app);
@@ -90,7 +92,7 @@ export async function runBreach(o: ReplayOptions): Promise<ReplayResult> {
   const clock = new SimClock();
   const uid = (i: number) => `@${localpart(i)}:breach.local`;
   const botIndex = plan.legit[plan.legit.length - 1]!;
-  let server = await start(dataDir, o.database, clock, true, uid(botIndex));
+  let server = await start(dataDir, o.database, clock, true, uid(botIndex), o.thresholds);
   try {
     o.log(`plan: ${plan.users} users, ${plan.forums} forums, ${plan.messages.length} messages and files, ${plan.privateRooms} private rooms, ${plan.dms} DMs`);
     const truth: Truth = await loadPlan(server.app, plan, clock, server.url, o.log);
