@@ -60,6 +60,8 @@ export class MatrixHttp {
   }
 
   async login(user: string, password: string, deviceId?: string): Promise<Reply> {
+    // A client signing in again sends no access token (the old one may be soft-logged-out).
+    this.token = undefined;
     const r = await this.call("POST", "/_matrix/client/v3/login", {
       type: "m.login.password",
       identifier: { type: "m.id.user", user },
