@@ -8,12 +8,12 @@
 // The server runs in this process (the app and fastify on 127.0.0.1), so the load generator shares
 // its event loop: latencies include the client's side. Data is built through the services (room
 // writer, membership), never raw SQL. Prints figures, asserts nothing.
+import { freshPostgresDatabase } from "./lib/postgres.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { resolveConfig } from "../src/config/load.js";
 import { createApp, type App } from "../src/app.js";
 import { buildServer } from "../src/http/server.js";
@@ -51,25 +51,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Member {
   userId: string;
   token: string;
-}
-
-async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `rempart_bench_${process.pid}_${randomBytes(3).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 async function makeUsers(app: App, prefix: string, n: number): Promise<Member[]> {
@@ -148,7 +129,7 @@ async function wakeUp(app: App, url: string, sender: Member, pollers: Member[], 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   const dataDir = mkdtempSync(join(tmpdir(), "rempart-bench-sync-"));
-  const pgDb = o.postgres ? await freshPostgres(o.postgres) : undefined;
+  const pgDb = o.postgres ? await freshPostgresDatabase(o.postgres, "rempart_bench_sync") : undefined;
   const config = resolveConfig({
     server_name: "bench.test",
     listen: "127.0.0.1:0",

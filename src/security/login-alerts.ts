@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { App } from "../app.js";
+import { usersRepo } from "../storage/users.js";
 import { contactsRepo, knownLoginsRepo, notMeLinksRepo } from "../storage/login-security.js";
 import { hashToken } from "../accounts/secrets.js";
 import { networkOf } from "./network.js";
@@ -111,9 +112,8 @@ export class LoginAlerts {
     await this.app.locks.lock(userId, "The owner reported activity that was not theirs (this was not me)", userId);
     await this.links.deleteForUser(userId);
     this.app.securityEvents.emit({ type: "account.reported_compromised", userId, ip });
-    const admins = await this.app.storage.db.selectFrom("users").select("user_id").where("admin", "=", 1).where("deactivated", "=", 0).execute();
-    for (const a of admins) {
-      await this.serverNotice(a.user_id, `Security alert: ${userId} reported activity that was not theirs ("this was not me", from ${ip}). The account is locked and its sessions have ended; unlock it with PUT /_matrix/client/v1/admin/lock/${userId} once it is safe.`).catch(
+    for (const admin of await usersRepo(this.app.storage.db).activeAdmins()) {
+      await this.serverNotice(admin, `Security alert: ${userId} reported activity that was not theirs ("this was not me", from ${ip}). The account is locked and its sessions have ended; unlock it with PUT /_matrix/client/v1/admin/lock/${userId} once it is safe.`).catch(
         (e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "could not alert an admin"),
       );
     }
@@ -126,9 +126,8 @@ export class LoginAlerts {
     const t = this.app.now();
     if ((this.lastAdminAlert.get(subject) ?? -Infinity) > t - 10 * 60_000) return;
     this.lastAdminAlert.set(subject, t);
-    const admins = await this.app.storage.db.selectFrom("users").select("user_id").where("admin", "=", 1).where("deactivated", "=", 0).execute();
-    for (const a of admins) {
-      await this.serverNotice(a.user_id, text).catch((e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "could not alert an admin"));
+    for (const admin of await usersRepo(this.app.storage.db).activeAdmins()) {
+      await this.serverNotice(admin, text).catch((e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "could not alert an admin"));
     }
   }
 

@@ -7,6 +7,10 @@ export type UserRow = UsersTable;
 export const usersRepo = (db: Db) => ({
   get: (userId: string) => db.selectFrom("users").selectAll().where("user_id", "=", userId).executeTakeFirst(),
 
+  /** Active server admins (security alerts go to each of them). */
+  activeAdmins: async (): Promise<string[]> =>
+    (await db.selectFrom("users").select("user_id").where("admin", "=", 1).where("deactivated", "=", 0).execute()).map((r) => r.user_id),
+
   /** Inserts the user; returns false if the id is taken (decided by the primary key, so concurrent
    * registrations of one name cannot both succeed). */
   async insert(row: UserRow): Promise<boolean> {
