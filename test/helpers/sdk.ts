@@ -1,4 +1,5 @@
 // matrix-js-sdk clients for tests, quiet and without crypto unless asked.
+import assert from "node:assert/strict";
 import * as sdk from "matrix-js-sdk";
 
 // The SDK logs through loglevel to the console; keep test output readable.
@@ -7,6 +8,19 @@ export const sdkLogger = { ...quiet, getChild: () => sdkLogger } as unknown as s
 
 export function client(baseUrl: string, opts: Partial<sdk.ICreateClientOpts> = {}): sdk.MatrixClient {
   return sdk.createClient({ baseUrl, logger: sdkLogger, ...opts });
+}
+
+/** Awaits a matrix-js-sdk call that must fail with this Matrix error. */
+export async function expectError(p: Promise<unknown>, errcode: string, status: number): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof sdk.MatrixError, String(e));
+    assert.equal(e.errcode, errcode, e.message);
+    assert.equal(e.httpStatus, status);
+    return;
+  }
+  assert.fail(`expected ${errcode}`);
 }
 
 export { sdk };

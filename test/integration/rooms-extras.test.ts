@@ -2,7 +2,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
-import { client, sdk } from "../helpers/sdk.js";
+import { client, sdk, expectError } from "../helpers/sdk.js";
 import { call } from "../helpers/http.js";
 
 let s: TestServer;
@@ -21,18 +21,6 @@ before(async () => {
 after(async () => {
   await s.close();
 });
-
-async function expectError(p: Promise<unknown>, errcode: string, status: number): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof sdk.MatrixError, String(e));
-    assert.equal(e.errcode, errcode, e.message);
-    assert.equal(e.httpStatus, status);
-    return;
-  }
-  assert.fail(`expected ${errcode}`);
-}
 
 type Ev = { type: string; state_key?: string; content: Record<string, unknown>; event_id: string; sender: string };
 const stateOf = async (c: sdk.MatrixClient, roomId: string) => (await c.roomState(roomId)) as unknown as Ev[];

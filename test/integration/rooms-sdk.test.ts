@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
-import { client, sdk } from "../helpers/sdk.js";
+import { client, sdk, expectError } from "../helpers/sdk.js";
 import { call } from "../helpers/http.js";
 
 let s: TestServer;
@@ -20,18 +20,6 @@ before(async () => {
 after(async () => {
   await s.close();
 });
-
-async function expectError(p: Promise<unknown>, errcode: string, status: number): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof sdk.MatrixError, String(e));
-    assert.equal(e.errcode, errcode, e.message);
-    assert.equal(e.httpStatus, status);
-    return;
-  }
-  assert.fail(`expected ${errcode}`);
-}
 
 test("each preset creates the state the spec lists", async () => {
   for (const [preset, joinRule, guest] of [
