@@ -5,14 +5,15 @@
 //   --no-compare          skip the run with the read gate switched off
 //   --postgres URL        run on a fresh PostgreSQL database created from this admin URL
 //   --budget SECONDS      real-time budget of each real-time intruder (default 60)
-//   --threshold K=N       a read_gate.thresholds override, repeatable (e.g. history_events=300)
+//   --threshold K=N       a read_gate.thresholds override, repeatable (e.g. history_events=300);
+//                         long.K=N overrides read_gate.long_thresholds (e.g. long.history_events=600)
 //   --out DIR             where report.json, report.md and reads.png go (default bench/out/breach)
 //
 // Prints the table, then one line `BENCH_JSON {...}`.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBreach } from "./replay.js";
-import { table } from "./report.js";
+import { table, targetLines } from "./report.js";
 import { chartSvg, writeChart } from "./chart.js";
 import { freshPostgresDatabase, dropAllDatabases } from "../lib/postgres.js";
 import { REPO_ROOT } from "../lib/server.js";
@@ -59,7 +60,10 @@ async function main(): Promise<void> {
       "",
       table(r.reports),
       "",
-      "targets (scale 1.0): fast/parallel contained after ≤ 0.5 % of reachable messages and media within 30 s; slow before 2 %; legitimate users: 0 locks, no throttle at human rates; forensic totals = truth",
+      "targets (issue 8, scale 1.0): fast/parallel locked after ≤ 0.5 % of reachable messages and media within 30 s; slow before 2 %; legitimate users: 0 locks, no throttle at human rates; forensic totals = truth.",
+      o.scale >= 1 ? "" : "Below scale 1.0 those shares are less than a page: bounds follow from the read_gate thresholds (docs/read-gate.md).",
+      targetLines(r.reports),
+      `${r.reports.flatMap((x) => x.targets ?? []).filter((t) => !t.pass).length} target(s) failed`,
     ].join("\n");
     console.log(text);
     mkdirSync(o.out, { recursive: true });

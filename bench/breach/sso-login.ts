@@ -46,7 +46,10 @@ export class StolenTotp {
   }
 }
 
-export async function ssoLogin(baseUrl: string, user: string, password: string, totp?: StolenTotp, deviceId?: string): Promise<SsoOutcome> {
+/** Exchanges the m.login.token (by default with fetch; the harness sends it from a device's own address). */
+export type Exchange = (body: Record<string, unknown>) => Promise<{ status: number; body: Record<string, unknown> }>;
+
+export async function ssoLogin(baseUrl: string, user: string, password: string, totp?: StolenTotp, deviceId?: string, exchange?: Exchange): Promise<SsoOutcome> {
   let cookie = "";
   const keep = (r: Response) => {
     const c = r.headers.get("set-cookie");
@@ -75,12 +78,13 @@ export async function ssoLogin(baseUrl: string, user: string, password: string, 
   const done = await post("/_rempart/login/continue", { csrf: csrfOf(await confirm.text()) });
   const token = new URL(done.headers.get("location") ?? CALLBACK).searchParams.get("loginToken");
   if (!token) return { status: done.status, stage: "token" };
-  const login = await fetch(`${baseUrl}/_matrix/client/v3/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ type: "m.login.token", token, ...(deviceId ? { device_id: deviceId } : {}) }),
-  });
-  const body = (await login.json().catch(() => ({}))) as Record<string, unknown>;
-  if (login.status !== 200) return { status: login.status, stage: "token", errcode: body.errcode as string | undefined };
+  const send: Exchange =
+    exchange ??
+    (async (b) => {
+      const r = await fetch(`${baseUrl}/_matrix/client/v3/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(b) });
+      return { status: r.status, body: (await r.json().catch(() => ({}))) as Record<string, unknown> };
+    });
+  const { status, body } = await send({ type: "m.login.token", token, ...(deviceId ? { device_id: deviceId } : {}) });
+  if (status !== 200) return { status, stage: "token", errcode: body.errcode as string | undefined };
   return { status: 200, stage: "signed_in", accessToken: body.access_token as string, deviceId: body.device_id as string };
 }

@@ -102,8 +102,8 @@ export class Containment {
     for (const scope of ["user", "device"] as const) {
       const values = this.longMeters.values(keys[scope], now);
       for (const metric of METRICS) {
-        // A baseline raises the long threshold by the same ratio as the hourly one.
-        const limit = this.cfg.long_thresholds[metric] * (this.limit(metric, base) / this.cfg.thresholds[metric]);
+        // Baselines do not raise long thresholds: a slow reader would learn its own pace as normal.
+        const limit = this.cfg.long_thresholds[metric];
         const t = this.judge(values[metric], limit, true);
         if (t) consider({ action: t, reason: "magnitude", metric, scope, long: true, value: values[metric], limit });
       }
