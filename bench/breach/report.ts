@@ -146,7 +146,7 @@ export function checkTargets(r: VariantReport, gate: GateSettings, scale: number
     add("legit locks", r.legit.locks, 0, "none");
   }
   add("private leaks", r.privateLeaks, 0, "none");
-  if (r.forensics?.equal !== undefined) add("forensic totals ≠ truth", r.forensics.equal ? 0 : 1, 0, "exact");
+  if (r.forensics?.equal !== undefined) add("forensic totals = truth", r.forensics.equal ? 0 : 1, 0, "exact");
   return out;
 }
 
