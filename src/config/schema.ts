@@ -251,7 +251,7 @@ export const configSchema = z.object({
         .object({
           rooms_joined: z.number().int().positive().default(100).describe("Rooms joined per long window."),
           rooms_read: z.number().int().positive().default(400).describe("Distinct rooms read (outside /sync) per long window."),
-          history_events: z.number().int().positive().default(5000).describe("History events read per long window."),
+          history_events: z.number().int().positive().default(4000).describe("History events read per long window."),
           media_files: z.number().int().positive().default(400).describe("Media files downloaded per long window."),
           media_bytes: z.number().int().positive().default(8 * 1024 * 1024 * 1024).describe("Media bytes downloaded per long window."),
           directory_queries: z.number().int().positive().default(1000).describe("Directory queries per long window."),
