@@ -4,11 +4,15 @@
 // - fast: as quick as the server answers, one device;
 // - parallel: several devices of the same account from several IPs, splitting the rooms;
 // - media-first: files before messages (a URL filter on /messages);
-// - slow: spread over days on the simulated clock, a little at a time, under naive per-minute limits.
-// It obeys Retry-After, logs in again after a soft logout (it has the password), and stops when the
-// account is locked, when it cannot log in again, when everything is read, or at its time budget.
+// - slow: spread over days on the simulated clock, one request every six minutes day and night, so
+//   that it stays under every hourly threshold (at most ~1,000 history events an hour).
+// It obeys Retry-After, signs in again after a soft logout (it has the password and, when the account
+// has a second factor, the TOTP seed: the worst case of a social-engineering takeover, so that the
+// lock, not the second factor, is what must stop it), and stops when the account is locked, when it
+// cannot sign in again, when everything is read, or at its time budget.
 import { MatrixHttp, enc, type Reply } from "./http.js";
 import type { SimClock } from "./load.js";
+import { ssoLogin, StolenTotp } from "./sso-login.js";
 
 export type Variant = "fast" | "parallel" | "media-first" | "slow";
 
@@ -57,15 +61,24 @@ export interface IntruderOptions {
   /** Real-time budget (fast variants), or simulated budget (slow). */
   budgetMs: number;
   privateMarkers: string[];
+  /** The victim's TOTP seed (known to the intruder) and when its enrolment code was used. */
+  totp?: { secret: string; usedAt: number };
   log: (s: string) => void;
 }
+
+/** The slow intruder's pace: one request every six minutes (10 pages of 100 an hour). */
+const SLOW_STEP_MS = 6 * 60_000;
 
 class Stop extends Error {}
 
 export async function runIntruder(o: IntruderOptions): Promise<IntruderResult> {
   const slow = o.variant === "slow";
-  const started = o.clock.now();
+  // Attacker time starts once its devices are signed in (their TOTP waits are not the gate's doing).
+  let started = o.clock.now();
   const attackerTime = () => o.clock.now() - started;
+  // Waiting for the next TOTP step moves the simulated clock rather than sleeping (at most 30 s).
+  const totp = o.totp && new StolenTotp(o.totp.secret, o.clock.now, async (ms) => o.clock.advance(Math.max(0, ms)));
+  totp?.markUsed(o.totp!.usedAt);
   const res: IntruderResult = {
     variant: o.variant,
     user: o.user,
@@ -98,9 +111,25 @@ export async function runIntruder(o: IntruderOptions): Promise<IntruderResult> {
   };
 
   async function login(c: MatrixHttp, i: number): Promise<void> {
-    const r = await c.login(o.user, o.password, `INTRUDER${i}`);
-    count(r);
-    if (r.status !== 200) contained(`login refused (${r.status} ${String(r.body.errcode)})`);
+    const device = `INTRUDER${i}`;
+    for (let attempt = 0; ; attempt++) {
+      let r: Reply;
+      if (totp) {
+        c.token = undefined;
+        const out = await ssoLogin(o.baseUrl, o.user, o.password, totp, device, async (b) => c.call("POST", "/_matrix/client/v3/login", b));
+        r = { status: out.status, body: out.errcode ? { errcode: out.errcode } : {}, bytes: 0 };
+        if (out.stage === "signed_in") c.token = out.accessToken;
+        else if (out.stage !== "token") r.body.errcode ??= `refused at ${out.stage}`;
+      } else r = await c.login(o.user, o.password, device);
+      count(r);
+      // The /login rate limit per address: wait and try again, as a client would.
+      if (r.status === 429 && attempt < 10) {
+        await new Promise((w) => setTimeout(w, 1000));
+        continue;
+      }
+      if (r.status !== 200) contained(`login refused (${r.status} ${String(r.body.errcode)})`);
+      return;
+    }
   }
   function count(r: Reply): void {
     res.requests++;
@@ -120,7 +149,7 @@ export async function runIntruder(o: IntruderOptions): Promise<IntruderResult> {
         res.endedBy = "time budget";
         throw new Stop("budget");
       }
-      if (slow) o.clock.advance(90_000); // one request every ninety seconds, day and night
+      if (slow) o.clock.advance(SLOW_STEP_MS);
       const r = await c.call(method, path, body);
       count(r);
       if (r.status === 429) {
@@ -183,7 +212,9 @@ export async function runIntruder(o: IntruderOptions): Promise<IntruderResult> {
   }
 
   try {
-    await Promise.all(devices.map((c, i) => login(c, i)));
+    // One device after another: each sign-in needs its own TOTP step.
+    for (const [i, c] of devices.entries()) await login(c, i);
+    started = o.clock.now();
     const c0 = devices[0]!;
     // Enumerate people through the user directory.
     const seen = new Set<string>();

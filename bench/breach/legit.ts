@@ -2,6 +2,10 @@
 // human rates, a new device's initial sync, someone catching up after three weeks away, a moderator
 // scrolling a busy forum, a search-heavy user, and an allowlisted archiving bot reading everything.
 // Every throttle, step-up or lock they receive is a false positive and is reported.
+// Rates are human (checked against the read gate's defaults, docs/read-gate.md "Tuning"): a chatter
+// syncs every 1.5–3.5 s and looks at 20 recent events every ~15 s; the moderator reads 500 events
+// in ten seconds once; the searcher makes 20 searches, one every 2 s; catch-up reads three pages
+// per busy room, all newer than their join (not history). Only the allowlisted bot reads in bulk.
 import { MatrixHttp, enc, type Reply } from "./http.js";
 import type { Plan } from "./plan.js";
 import type { Truth } from "./load.js";

@@ -237,17 +237,31 @@ export const configSchema = z.object({
         .object({
           rooms_joined: z.number().int().positive().default(30).describe("Rooms joined per window."),
           rooms_read: z.number().int().positive().default(150).describe("Distinct rooms read (outside /sync) per window."),
-          history_events: z.number().int().positive().default(5000).describe("History events read per window."),
-          media_files: z.number().int().positive().default(500).describe("Media files downloaded per window."),
+          history_events: z.number().int().positive().default(1200).describe("History events read per window (docs/read-gate.md: 2 × this + a few pages is what a bulk reader gets before the lock)."),
+          media_files: z.number().int().positive().default(120).describe("Media files downloaded per window."),
           media_bytes: z.number().int().positive().default(2 * 1024 * 1024 * 1024).describe("Media bytes downloaded per window."),
           directory_queries: z.number().int().positive().default(200).describe("Room and user directory queries (directory searches, alias resolutions, other users' profiles) per window."),
           member_lists: z.number().int().positive().default(100).describe("Member lists fetched per window."),
         })
         .prefault({})
         .describe("Throttle thresholds per account, device and IP; step-up and lock apply at multiples of them."),
+      throttles_to_step_up: z.number().int().min(1).default(3).describe("After this many throttles of an account within the window, its next trip steps up (soft logout), however small the excess: a reader who keeps coming back escalates."),
+      long_window_ms: durationMs.default(7 * 24 * 60 * 60 * 1000).describe("A second, longer sliding window (per account and device) that catches a reader staying under the hourly thresholds."),
+      long_thresholds: z
+        .object({
+          rooms_joined: z.number().int().positive().default(100).describe("Rooms joined per long window."),
+          rooms_read: z.number().int().positive().default(400).describe("Distinct rooms read (outside /sync) per long window."),
+          history_events: z.number().int().positive().default(4000).describe("History events read per long window."),
+          media_files: z.number().int().positive().default(400).describe("Media files downloaded per long window."),
+          media_bytes: z.number().int().positive().default(8 * 1024 * 1024 * 1024).describe("Media bytes downloaded per long window."),
+          directory_queries: z.number().int().positive().default(1000).describe("Directory queries per long window."),
+          member_lists: z.number().int().positive().default(400).describe("Member lists fetched per long window."),
+        })
+        .prefault({})
+        .describe("Thresholds over long_window_ms (account and device; never per IP), escalating like the hourly ones."),
       ip_threshold_factor: z.number().min(1).default(10).describe("Per-IP thresholds are the thresholds above times this (offices and NAT put many people behind one address); an IP alone is only ever throttled."),
       step_up_factor: z.number().min(1).default(2).describe("At this multiple of a threshold the session is soft-logged-out (step-up re-authentication)."),
-      lock_factor: z.number().min(1).default(4).describe("At this multiple of a threshold the account is locked and admins are alerted."),
+      lock_factor: z.number().min(1).default(4).describe("At this multiple of a threshold the account is locked and admins are alerted (as it is at any trip within the window after a step-up)."),
       baseline_factor: z.number().min(0).default(1.5).describe("A user's learned baseline (their highest past window) times this raises their thresholds; 0 turns baselines off."),
       alert_webhook: z.url().optional().describe("URL that receives security alerts as JSON POSTs (containment steps, locks)."),
       audit: z

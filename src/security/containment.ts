@@ -1,7 +1,11 @@
-// Graduated containment of bulk reading (docs/read-gate.md): past a threshold the reader is
-// throttled (429), at step_up_factor × threshold the session is soft-logged-out (401 soft_logout,
-// the client must re-authenticate), and at lock_factor × threshold, or at a second step-up within
-// one window, the account is locked and admins are alerted. Every step is an audit record.
+// Graduated containment of bulk reading (docs/read-gate.md). Two sliding windows meter every read:
+// the hourly one (`window_ms`, per account, device and IP) and a long one (`long_window_ms`, a week,
+// per account and device) for a reader who stays under the hourly thresholds. Past a threshold the
+// reader is throttled (429); it escalates by magnitude (step_up_factor × threshold: soft logout;
+// lock_factor ×: lock) and by persistence: after `throttles_to_step_up` throttles within the window
+// the next trip steps up, and any trip within the window after a step-up locks the account. The
+// 2026 intruder obeyed Retry-After and trickled on for ever under magnitude rules alone.
+// Every step is an audit record; step-ups and locks alert admins.
 import type { Logger } from "pino";
 import type { Requester } from "../accounts/sessions.js";
 import type { Storage } from "../storage/database.js";
@@ -10,10 +14,12 @@ import { limitExceeded, unknownToken, userLocked, type MatrixError } from "../ht
 import type { ResolvedConfig } from "../config/schema.js";
 import type { AuditTrail } from "./audit/chain.js";
 import type { SecurityAlerts } from "./alerts.js";
-import { METRICS, type Increments, type Meters, type Metric } from "./meters.js";
+import { METRICS, Meters, type Increments, type Metric } from "./meters.js";
 
 export type ReadGateConfig = ResolvedConfig["read_gate"];
 export type Action = "throttle" | "step_up" | "lock";
+/** Why a trip got the action it got: its size, the account's throttles before it, or a step-up before it. */
+type Reason = "magnitude" | "persistence" | "after_step_up";
 
 export interface ContainmentDeps {
   /** Locks the account (401 M_USER_LOCKED everywhere). Injected: the login-security module owns the lock. */
@@ -24,19 +30,29 @@ export interface ContainmentDeps {
 
 interface Trip {
   action: Action;
+  reason: Reason;
   metric: Metric;
   scope: "user" | "device" | "ip";
+  /** Which window tripped: the hourly one or the long one. */
+  long: boolean;
   value: number;
   limit: number;
 }
 
 /** Baselines may raise a user's thresholds, but never past this multiple of the configured ones. */
 const BASELINE_CAP = 3;
+/** Throttle times kept per account: enough for any sane throttles_to_step_up. */
+const THROTTLES_KEPT = 64;
 
 export class Containment {
-  private readonly stepUps = new Map<string, number>();
+  /** Last step-up per user; null when known to be none (or cleared by an unlock). Filled from the
+   * database on a user's first trip, so a restart does not forget a step-up. */
+  private readonly stepUps = new Map<string, number | null>();
+  /** Times of each account's recent throttles (in memory: a restart forgets them, see docs). */
+  private readonly throttles = new Map<string, number[]>();
   private readonly locked = new Set<string>();
   private readonly baselines = new Map<string, Baseline>();
+  private readonly longMeters: Meters;
   private readonly repo;
 
   constructor(
@@ -50,6 +66,7 @@ export class Containment {
     private readonly log: Logger,
   ) {
     this.repo = readGateRepo(storage.db);
+    this.longMeters = new Meters(cfg.long_window_ms);
   }
 
   isLocked(userId: string): boolean {
@@ -63,54 +80,115 @@ export class Containment {
     const now = this.now();
     const keys = { user: `u:${who.userId}`, device: `d:${who.userId}|${who.deviceId}`, ip: `i:${ip}` } as const;
     for (const k of Object.values(keys)) this.meters.add(k, now, inc, roomsRead);
+    // The long window is per account and device only: a week of an office's shared address says
+    // nothing about one reader, and an IP alone is never escalated anyway.
+    this.longMeters.add(keys.user, now, inc, roomsRead);
+    this.longMeters.add(keys.device, now, inc, roomsRead);
     const base = await this.baselineFor(who.userId);
     let trip: Trip | undefined;
+    const consider = (t: Trip) => {
+      if (!trip || rank(t.action) > rank(trip.action)) trip = t;
+    };
     for (const scope of ["user", "device", "ip"] as const) {
       const values = this.meters.values(keys[scope], now);
       for (const metric of METRICS) {
         const limit = scope === "ip" ? this.cfg.thresholds[metric] * this.cfg.ip_threshold_factor : this.limit(metric, base);
-        const ratio = values[metric] / limit;
-        if (ratio <= 1) continue;
         // Many people share an IP (offices, NAT): an IP alone is throttled, never logged out or locked.
-        let action: Action = ratio > this.cfg.lock_factor ? "lock" : ratio > this.cfg.step_up_factor ? "step_up" : "throttle";
-        if (scope === "ip") action = "throttle";
-        if (!trip || rank(action) > rank(trip.action)) trip = { action, metric, scope, value: values[metric], limit };
+        const t = this.judge(values[metric], limit, scope !== "ip");
+        if (t) consider({ action: t, reason: "magnitude", metric, scope, long: false, value: values[metric], limit });
       }
       if (scope === "user" && !trip) this.learn(who.userId, values, base, now);
     }
-    if (!trip) return undefined;
-    if (trip.action === "step_up") {
-      const last = this.stepUps.get(who.userId);
-      if (last !== undefined && now - last < this.cfg.window_ms) trip.action = "lock";
+    for (const scope of ["user", "device"] as const) {
+      const values = this.longMeters.values(keys[scope], now);
+      for (const metric of METRICS) {
+        // Baselines do not raise long thresholds: a slow reader would learn its own pace as normal.
+        const limit = this.cfg.long_thresholds[metric];
+        const t = this.judge(values[metric], limit, true);
+        if (t) consider({ action: t, reason: "magnitude", metric, scope, long: true, value: values[metric], limit });
+      }
     }
-    const detail = { user_id: who.userId, device_id: who.deviceId, ip, metric: trip.metric, scope: trip.scope, value: trip.value, limit: Math.round(trip.limit) };
-    this.audit.append("containment", { s: sessionSeq, a: trip.action, m: trip.metric, k: trip.scope, v: trip.value, l: Math.round(trip.limit) });
+    if (!trip) return undefined;
+    if (trip.scope !== "ip") await this.escalate(who.userId, trip, now);
+    const detail = { user_id: who.userId, device_id: who.deviceId, ip, metric: trip.metric, scope: trip.scope, window: trip.long ? "long" : "hour", reason: trip.reason, value: trip.value, limit: Math.round(trip.limit) };
+    this.audit.append("containment", { s: sessionSeq, a: trip.action, m: trip.metric, k: trip.scope, v: trip.value, l: Math.round(trip.limit), ...(trip.long ? { w: "long" } : {}), ...(trip.reason !== "magnitude" ? { why: trip.reason } : {}) });
     switch (trip.action) {
       case "throttle": {
-        return limitExceeded(Math.max(1000, Math.floor(this.cfg.window_ms / 60)), "Too many reads: slow down");
+        // Retry after one bucket of the window that tripped (a minute, or ~2.8 h for a week).
+        const windowMs = trip.long ? this.cfg.long_window_ms : this.cfg.window_ms;
+        return limitExceeded(Math.max(1000, Math.floor(windowMs / 60)), "Too many reads: slow down");
       }
       case "step_up": {
         this.stepUps.set(who.userId, now);
-        // The re-authenticated session starts from zero; a second step-up within the window locks.
-        this.meters.reset(keys.user);
-        this.meters.reset(keys.device);
+        this.throttles.delete(who.userId);
+        // The re-authenticated session starts from zero in both windows; any trip within the window
+        // from now on locks the account.
+        for (const k of [keys.user, keys.device]) {
+          this.meters.reset(k);
+          this.longMeters.reset(k);
+        }
         await this.deps.softLogout(who);
         await this.alerts.raise({ userId: who.userId, kind: "read_gate.step_up", detail });
         return unknownToken(true, "Unusual reading activity: please sign in again");
       }
       case "lock": {
         this.locked.add(who.userId);
-        await this.deps.lockAccount(who.userId, `read gate: ${trip.metric} ${trip.value} > ${Math.round(trip.limit)} (${trip.scope})`);
+        const why = trip.reason === "after_step_up" ? " after a step-up" : trip.reason === "persistence" ? " after repeated throttles" : "";
+        await this.deps.lockAccount(who.userId, `read gate: ${trip.metric} ${trip.value} > ${Math.round(trip.limit)} (${trip.scope}${trip.long ? ", long window" : ""})${why}`);
         await this.alerts.raise({ userId: who.userId, kind: "read_gate.lock", detail });
         return userLocked();
       }
     }
   }
 
-  /** Lifts the in-process read block of a user (admins, after investigation). */
+  /** Lifts the in-process read block of a user (admins, after investigation): their step-up and
+   * throttle history is forgotten too, so the next trip starts again at a throttle. */
   unlock(userId: string): void {
     this.locked.delete(userId);
-    this.stepUps.delete(userId);
+    this.stepUps.set(userId, null);
+    this.throttles.delete(userId);
+  }
+
+  /** The action a metric's value calls for by magnitude alone (undefined: within the limit). */
+  private judge(value: number, limit: number, escalates: boolean): Action | undefined {
+    const ratio = value / limit;
+    if (ratio <= 1) return undefined;
+    if (!escalates) return "throttle";
+    return ratio > this.cfg.lock_factor ? "lock" : ratio > this.cfg.step_up_factor ? "step_up" : "throttle";
+  }
+
+  /** Escalation by persistence: a trip within the window after a step-up locks; after
+   * throttles_to_step_up throttles within the window, the next trip steps up. The window is the one
+   * that tripped (an hour, or the long window for a slow reader). */
+  private async escalate(userId: string, trip: Trip, now: number): Promise<void> {
+    const windowMs = trip.long ? this.cfg.long_window_ms : this.cfg.window_ms;
+    const last = await this.lastStepUp(userId);
+    if (last !== null && now - last < windowMs) {
+      if (trip.action !== "lock") trip.reason = "after_step_up";
+      trip.action = "lock";
+      return;
+    }
+    if (trip.action !== "throttle") return;
+    const times = (this.throttles.get(userId) ?? []).filter((t) => now - t < this.cfg.long_window_ms);
+    const recent = times.filter((t) => now - t < windowMs).length;
+    if (recent >= this.cfg.throttles_to_step_up) {
+      trip.action = "step_up";
+      trip.reason = "persistence";
+      return;
+    }
+    times.push(now);
+    if (times.length > THROTTLES_KEPT) times.shift();
+    if (this.throttles.size > 100_000) this.throttles.clear();
+    this.throttles.set(userId, times);
+  }
+
+  private async lastStepUp(userId: string): Promise<number | null> {
+    const known = this.stepUps.get(userId);
+    if (known !== undefined) return known;
+    const stored = (await this.repo.lastStepUp(userId)) ?? null;
+    if (this.stepUps.size > 100_000) this.stepUps.clear();
+    this.stepUps.set(userId, stored);
+    return stored;
   }
 
   private limit(metric: Metric, base: Baseline | undefined): number {
@@ -119,7 +197,6 @@ export class Containment {
     if (!peak || this.cfg.baseline_factor === 0) return configured;
     return Math.min(Math.max(configured, peak * this.cfg.baseline_factor), configured * BASELINE_CAP);
   }
-
   private async baselineFor(userId: string): Promise<Baseline | undefined> {
     if (this.cfg.baseline_factor === 0) return undefined;
     let b = this.baselines.get(userId);

@@ -30,6 +30,9 @@ export interface RoomRead {
   to?: string;
   /** The newest N events of this room never count as history (a sync's usual timeline). */
   free?: number;
+  /** The events are a subset of their range (a filter such as contains_url left the rest out): their
+   * ids are recorded, so that the forensic report counts exactly these and not the whole range. */
+  sparse?: boolean;
 }
 
 export interface ReadDescriptor {
@@ -222,6 +225,10 @@ function single(room: RoomRead, events: readonly EventRef[]): Record<string, unk
   // Two tokens bound the range returned (either direction). Without both (a last page has no end
   // token, and its direction is unknown), the first and last event ids are kept too, so that the
   // forensic report (src/security/forensics) resolves every range exactly.
+  if (room.sparse && events.length > 0) {
+    out.ids = events.map((e) => e.event_id);
+    return out;
+  }
   const ids = room.from === undefined || room.to === undefined;
   if (ids && events.length === 1) out.i = events[0]!.event_id;
   else if (ids && events.length > 1) {

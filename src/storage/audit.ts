@@ -126,5 +126,12 @@ export const readGateRepo = (db: Db) => ({
   insertSteppedUp: (tokenHash: string, userId: string, ts: number) =>
     db.insertInto("stepped_up_tokens").values({ token_hash: tokenHash, user_id: userId, ts }).onConflict((oc) => oc.column("token_hash").doNothing()).execute(),
 
+  /** When the user was last stepped up (survives a restart: containment escalates from it). Step-ups
+   * are rare, so the table stays small and needs no index on user_id. */
+  lastStepUp: async (userId: string): Promise<number | undefined> => {
+    const r = await db.selectFrom("stepped_up_tokens").select((eb) => eb.fn.max("ts").as("ts")).where("user_id", "=", userId).executeTakeFirst();
+    return r?.ts === null || r?.ts === undefined ? undefined : Number(r.ts);
+  },
+
   steppedUpHashes: async () => (await db.selectFrom("stepped_up_tokens").select("token_hash").execute()).map((r) => r.token_hash),
 });

@@ -236,3 +236,18 @@ test("rempart forensics on the same database, then a tampered trail is reported"
   assert.equal(c.status, 1);
   assert.match(c.stdout, /did NOT verify/);
 });
+
+test("a filtered read (contains_url) is resolved to exactly the events returned, not its whole range", async () => {
+  const eve = await s.user("eve-filtered");
+  await join(s, eve, rooms[0]!);
+  const t0 = s.app.now();
+  const filter = enc(JSON.stringify({ contains_url: true }));
+  const r = await call(s.url, "GET", `${C}/rooms/${enc(rooms[0]!)}/messages?dir=b&limit=50&filter=${filter}`, { token: eve.accessToken });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const chunk = r.body.chunk as { event_id: string; sender: string }[];
+  assert.equal(chunk.length, 2, "the two files only");
+  const t = await s.app.forensics.totals(eve.userId, t0);
+  assert.deepEqual(t, { messages: 2, rooms: 1, media: 0, mediaBytes: 0, people: 1 });
+  const rep = (await call(s.url, "GET", `${F}/users/${enc(eve.userId)}?since=${t0}`, { token: admin.accessToken })).body as unknown as UserReport;
+  assert.equal(rep.inexact_ranges, 0);
+});

@@ -26,10 +26,17 @@ export class RangeResolver {
   /** Resolves a page of records (one room each); returns the events of each, by seq. */
   async resolve(recs: { seq: number; d: Rec }[]): Promise<Map<number, { events: RangeEvent[]; exact: boolean }>> {
     const ids = new Set<string>();
-    for (const { d } of recs) for (const k of ["i", "a", "z"]) if (str(d[k])) ids.add(d[k] as string);
+    const listed = (d: Rec): string[] | undefined => (Array.isArray(d.ids) ? (d.ids as unknown[]).filter((x): x is string => typeof x === "string") : undefined);
+    for (const { d } of recs) {
+      for (const k of ["i", "a", "z"]) if (str(d[k])) ids.add(d[k] as string);
+      for (const id of listed(d) ?? []) ids.add(id);
+    }
     const pos = await this.repo.positions([...ids]);
     const out = new Map<number, { events: RangeEvent[]; exact: boolean }>();
     const specs: { seq: number; room: string; lo: number; hi: number }[] = [];
+    // Listed events (filtered reads) are matched by position, not scanned against every range.
+    const points = new Map<string, number[]>();
+    const pointSpecs: typeof specs = [];
     for (const { seq, d } of recs) {
       const room = d.r as string;
       const n = num(d.n);
@@ -37,7 +44,17 @@ export class RangeResolver {
       const a = str(d.a) ? pos.get(d.a as string) : undefined;
       const z = str(d.z) ? pos.get(d.z as string) : undefined;
       out.set(seq, { events: [], exact: false });
-      if (one && one.room_id === room) specs.push({ seq, room, lo: one.pos, hi: one.pos });
+      const list = listed(d);
+      if (list) {
+        // A filtered read: exactly the events listed (each its own one-event range).
+        for (const id of list) {
+          const p = pos.get(id);
+          if (!p || p.room_id !== room) continue;
+          const key = `${room}|${p.pos}`;
+          if (!points.has(key)) pointSpecs.push({ seq, room, lo: p.pos, hi: p.pos });
+          points.set(key, [...(points.get(key) ?? []), seq]);
+        }
+      } else if (one && one.room_id === room) specs.push({ seq, room, lo: one.pos, hi: one.pos });
       else if (a && z && a.room_id === room && z.room_id === room) specs.push({ seq, room, lo: Math.min(a.pos, z.pos), hi: Math.max(a.pos, z.pos) });
       else if (d.i === undefined && d.a === undefined && tokenPos(d.f) !== undefined) {
         // Records written before first/last ids were kept beside tokens: /messages ranges.
@@ -53,6 +70,7 @@ export class RangeResolver {
     for (const e of await this.repo.ranges(specs)) {
       for (const sp of byRoom.get(e.room_id) ?? []) if (e.stream_ordering >= sp.lo && e.stream_ordering <= sp.hi) out.get(sp.seq)!.events.push(e);
     }
+    for (const e of await this.repo.ranges(pointSpecs)) for (const seq of points.get(`${e.room_id}|${e.stream_ordering}`) ?? []) out.get(seq)!.events.push(e);
     for (const { seq, d } of recs) {
       const r = out.get(seq)!;
       r.exact = r.events.length === num(d.n);
