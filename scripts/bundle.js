@@ -4,6 +4,23 @@
 // both). Tests keep importing dist/src/ directly. Native addons stay external; rarely used paths
 // reached through dynamic import() become separate chunks, loaded only when first needed.
 import { build } from "esbuild";
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+// zod re-exports its ~40 translations of error messages (`z.locales`); we use none of them (our
+// errors are Matrix errors; English is zod's built-in default). Without this, ~300 KB of them
+// would be parsed at every start. A `z.locales.xx` lookup would find only `en`.
+const zodEnglishOnly = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /[\\/]locales[\\/]index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: fileURLToPath(new URL("./zod-locales.js", import.meta.url)) } : undefined,
+    );
+  },
+};
+
+// Chunk names carry a content hash: clear the old ones rather than let them pile up.
+rmSync("dist/bundle", { recursive: true, force: true });
 
 await build({
   entryPoints: { rempart: "dist/src/cli/main.js" },
@@ -17,6 +34,7 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   external: ["better-sqlite3", "argon2", "sharp", "pg-native"],
+  plugins: [zodEnglishOnly],
   // Some bundled CommonJS packages call require() for Node built-ins.
   banner: { js: 'import { createRequire as __rempartRequire } from "node:module"; const require = __rempartRequire(import.meta.url);' },
   logLevel: "warning",
