@@ -83,11 +83,21 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   // Every registered (method, path) pattern, to tell "wrong method" (405) from "no such path" (404).
-  const known = FindMyWay();
+  // The router over them is built at the first unmatched request, not at start-up: building it
+  // cost as much as fastify's own router (~30 ms of start-up and its memory) for a path only
+  // mistakes take.
+  const patterns: [string, string][] = [];
+  let known: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined;
   http.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const m of methods) if (m !== "HEAD" && m !== "OPTIONS") known.on(m as "GET", route.url, () => {});
+    for (const m of methods) if (m !== "HEAD" && m !== "OPTIONS") patterns.push([m, route.url]);
   });
+  const knownRoutes = () => {
+    if (known) return known;
+    known = FindMyWay();
+    for (const [m, url] of patterns) known.on(m as "GET", url, () => {});
+    return known;
+  };
 
   http.addHook("onRequest", async (req, reply) => {
     reply.headers(CORS_HEADERS);
@@ -117,7 +127,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
 
   http.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split("?")[0]!;
-    const other = ["GET", "PUT", "POST", "DELETE"].some((m) => m !== req.method && known.find(m as "GET", path) !== null);
+    const other = ["GET", "PUT", "POST", "DELETE"].some((m) => m !== req.method && knownRoutes().find(m as "GET", path) !== null);
     const err = other ? unrecognized(405, "Method not allowed") : unrecognized(404, "Unrecognized request");
     return reply.code(err.status).send(err.body());
   });
