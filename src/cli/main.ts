@@ -3,10 +3,10 @@ import { writeFileSync, existsSync } from "node:fs";
 import { loadConfig, ConfigError } from "../config/load.js";
 import { configurationReference, sampleConfig } from "../config/reference.js";
 import { parseArgs, optString, type Args } from "./args.js";
-import { startServer } from "./start.js";
-import { registerUser } from "./register-user.js";
-import { auditCommand } from "./audit.js";
-import { forensicsCommand } from "./forensics.js";
+
+// Each command's code is imported when the command runs: in the bundle (scripts/bundle.js) every
+// dynamic import() becomes its own chunk, so `start` never compiles the forensics or audit tools,
+// and the tools never compile the HTTP server (docs/architecture.md "Start-up and idle memory").
 
 const USAGE = `usage: rempart <command> [options]
 
@@ -30,17 +30,17 @@ export async function main(argv: string[]): Promise<number | void> {
   try {
     switch (command) {
       case "start":
-        return await startServer(loadConfigFrom(args));
+        return await (await import("./start.js")).startServer(loadConfigFrom(args));
       case "generate-config":
         return writeOut(args, sampleConfig({ serverName: optString(args, "server-name") }), false);
       case "config-reference":
         return writeOut(args, configurationReference(), true);
       case "register-user":
-        return await registerUser(loadConfigFrom(args), args);
+        return await (await import("./register-user.js")).registerUser(loadConfigFrom(args), args);
       case "audit":
-        return await auditCommand(loadConfigFrom(args), args);
+        return await (await import("./audit.js")).auditCommand(loadConfigFrom(args), args);
       case "forensics":
-        return await forensicsCommand(loadConfigFrom(args), args);
+        return await (await import("./forensics.js")).forensicsCommand(loadConfigFrom(args), args);
       case undefined:
       case "help":
       case "--help":

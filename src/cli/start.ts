@@ -1,8 +1,6 @@
 // `rempart start`: open storage, build the HTTP server, listen, and stop cleanly on a signal.
 import type { ResolvedConfig } from "../config/schema.js";
 import { createLogger } from "../log.js";
-import { createApp } from "../app.js";
-import { buildServer } from "../http/server.js";
 
 export function parseListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(":");
@@ -11,7 +9,13 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function startServer(config: ResolvedConfig): Promise<void> {
   const log = createLogger(config.log_level);
+  // The services, then the routes, are imported one after the other rather than with this module:
+  // in the bundle each is a chunk that V8 parses on its own, and the parser's working memory for
+  // the first is reused for the second instead of both adding up (~10 MB of malloc'd memory that
+  // stayed resident when the whole server was one top-level script; docs/architecture.md).
+  const { createApp } = await import("../app.js");
   const app = await createApp(config, log);
+  const { buildServer } = await import("../http/server.js");
   const http = await buildServer(app);
   const { host, port } = parseListen(config.listen);
   await http.listen({ host, port });

@@ -59,6 +59,10 @@ const CORS_HEADERS = {
 
 export { redactUrl };
 
+function noRouteSchemas(): never {
+  throw new Error("fastify route schemas are not used: validate with zod in the route (src/http/body.ts)");
+}
+
 export async function buildServer(app: App): Promise<FastifyInstance> {
   // Cast: pino's Logger and fastify's FastifyBaseLogger are the same object, typed by two packages.
   const http = Fastify({
@@ -72,14 +76,28 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
     // Undecodable paths and over-long parameters fail before routing: answer them as Matrix errors too.
     frameworkErrors: (error, _req, reply) => sendFrameworkError(error, reply, CORS_HEADERS),
     trustProxy: false,
+    // Bodies are validated with zod (body.ts), never with fastify route schemas: without these two
+    // stand-ins fastify would load ajv and fast-json-stringify at start-up (~1 MB of heap, and
+    // their start-up time) for nothing. A route that declared a schema fails at registration.
+    schemaController: { compilersFactory: { buildValidator: noRouteSchemas, buildSerializer: noRouteSchemas } },
   }) as unknown as FastifyInstance;
 
   // Every registered (method, path) pattern, to tell "wrong method" (405) from "no such path" (404).
-  const known = FindMyWay();
+  // The router over them is built at the first unmatched request, not at start-up: building it
+  // cost as much as fastify's own router (~30 ms of start-up and its memory) for a path only
+  // mistakes take.
+  const patterns: [string, string][] = [];
+  let known: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> | undefined;
   http.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    for (const m of methods) if (m !== "HEAD" && m !== "OPTIONS") known.on(m as "GET", route.url, () => {});
+    for (const m of methods) if (m !== "HEAD" && m !== "OPTIONS") patterns.push([m, route.url]);
   });
+  const knownRoutes = () => {
+    if (known) return known;
+    known = FindMyWay();
+    for (const [m, url] of patterns) known.on(m as "GET", url, () => {});
+    return known;
+  };
 
   http.addHook("onRequest", async (req, reply) => {
     reply.headers(CORS_HEADERS);
@@ -109,7 +127,7 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
 
   http.setNotFoundHandler(async (req, reply) => {
     const path = req.url.split("?")[0]!;
-    const other = ["GET", "PUT", "POST", "DELETE"].some((m) => m !== req.method && known.find(m as "GET", path) !== null);
+    const other = ["GET", "PUT", "POST", "DELETE"].some((m) => m !== req.method && knownRoutes().find(m as "GET", path) !== null);
     const err = other ? unrecognized(405, "Method not allowed") : unrecognized(404, "Unrecognized request");
     return reply.code(err.status).send(err.body());
   });
