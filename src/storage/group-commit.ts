@@ -39,6 +39,10 @@ export class GroupCommit {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
+        // better-sqlite3 runs a whole transaction without ever returning to the event loop (its
+        // awaits are microtasks only), so requests that arrived meanwhile are still unread: let
+        // them in first (one loop turn), or every batch would hold a single write.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.queue.splice(0, MAX_BATCH);
         if (batch.length === 1) await this.single(batch[0]!);
         else await this.together(batch);
