@@ -13,7 +13,7 @@ export interface UnreadRow {
 }
 
 export const pushActionsRepo = (db: Db) => ({
-  insertMany: (rows: PushActionRow[]) => (rows.length ? db.insertInto("event_push_actions").values(rows).onConflict((oc) => oc.columns(["user_id", "event_id"]).doNothing()).execute() : Promise.resolve()),
+  insertMany: (rows: PushActionRow[]) => (rows.length ? db.insertInto("event_push_actions").values(rows).onConflict((oc) => oc.columns(["user_id", "room_id", "stream_ordering"]).doNothing()).execute() : Promise.resolve()),
 
   /**
    * Unread notifications per room and thread: actions after the user's read position, where the
@@ -69,6 +69,4 @@ export const pushActionsRepo = (db: Db) => ({
 
   implicitReads: (userId: string, roomIds: string[]) =>
     roomIds.length === 0 ? Promise.resolve([]) : db.selectFrom("push_implicit_reads").select(["room_id", "stream_ordering"]).where("user_id", "=", userId).where("room_id", "in", roomIds).execute(),
-
-  forEvent: (eventId: string) => db.selectFrom("event_push_actions").selectAll().where("event_id", "=", eventId).execute(),
 });
