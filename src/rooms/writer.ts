@@ -8,9 +8,8 @@ import type { Storage } from "../storage/database.js";
 import { eventsRepo, type EventRow } from "../storage/events.js";
 import { roomsRepo } from "../storage/rooms.js";
 import type { SigningKey } from "../matrix/signing.js";
-import { signEvent } from "../matrix/signing.js";
+import { signEvent, signNewEvent } from "../matrix/signing.js";
 import { eventIdFor } from "../matrix/event-id.js";
-import { canonicalJson } from "../matrix/canonical-json.js";
 import { authorizeEvent, canRedact } from "../matrix/auth-rules.js";
 import { powerLevelsFrom } from "../matrix/power-levels.js";
 import { selectAuthEventIds } from "../matrix/auth-events.js";
@@ -323,10 +322,9 @@ export class RoomWriter {
       if (rv.redactsInContent) pdu.content = { ...draft.content, redacts: draft.redacts };
       else pdu.redacts = draft.redacts;
     }
-    const size = Buffer.byteLength(canonicalJson(pdu), "utf8");
+    const { event: signed, eventId, canonicalBytes: size } = signNewEvent(pdu, entry.version, this.serverName, this.key);
+    // Leaves room for what signing added and federation would add (spec limit on the whole event).
     if (size > MAX_EVENT_BYTES - 1024) throw new MatrixError(413, "M_TOO_LARGE", `Event is too large (${size} bytes)`);
-    const signed = signEvent(pdu, entry.version, this.serverName, this.key) as Record<string, unknown>;
-    const eventId = eventIdFor(signed, entry.version);
     const full = { ...signed, event_id: eventId } as unknown as PDU;
     const auth = authorizeEvent(full, entry.state, entry.version, {
       createEvent: entry.createEvent,
