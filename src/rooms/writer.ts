@@ -379,8 +379,8 @@ export class RoomWriter {
       // Events of other rooms (and earlier messages of this one) being persisted at the same
       // moment share this transaction. `run` queues the work before its first await, in order.
       await this.commits.run(async (tx) => {
-        if (previous?.failed) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
         try {
+          if (previous?.failed) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
           if (extra) await extra(tx);
           const events = eventsRepo(tx);
           await events.insert(row);
