@@ -1,8 +1,9 @@
 // The room writer (DESIGN.md invariant 1): every event, from a client or from the server itself,
 // is built here (prev_events, auth_events, depth, hashes, signature), authorised by its room
 // version's rules against the current state, persisted with the new current state and its stream
-// position in one transaction, then published. Writes into one room are serialised; different
-// rooms proceed in parallel.
+// position in one transaction, then published. Writes into one room are serialised (built one
+// after the other, committed in that order; on SQLite a message's commit may overlap the building
+// of the next, see send()); different rooms proceed in parallel.
 import { randomBytes } from "node:crypto";
 import type { Storage } from "../storage/database.js";
 import { eventsRepo, type EventRow } from "../storage/events.js";

@@ -1,9 +1,10 @@
-// Group commit: writes that arrive while a transaction is committing wait and then share the next
+// Group commit: writes queued in the same turn of the event loop (or while a batch runs) share one
 // transaction, one savepoint each, so that N concurrent writers cost one commit instead of N
 // (a commit writes every dirty page: the index leaves that all new events touch, once per batch
 // instead of once per event). Each unit of work still succeeds or fails on its own: a failure
 // rolls back to its savepoint and rejects only its caller. A lone writer gets a plain
-// transaction, exactly as without batching.
+// transaction, exactly as without batching. Units run in the order they were queued (the room
+// writer relies on it to queue a room's messages behind each other).
 import type { Db } from "./database.js";
 
 type Work = (tx: Db) => Promise<void>;
