@@ -3,7 +3,7 @@
 //
 //   npm run bench:rooms                                   # SQLite
 //   npm run bench:rooms -- --postgres postgres://postgres@127.0.0.1:5432/postgres   # both
-//   node dist/bench/rooms.js --sends 2000 --per-client 50 --reads 300 [--postgres URL]
+//   node dist/bench/rooms.js --sends 2000 --per-client 50 --reads 300 [--postgres URL] [--cpu-prof DIR]
 //
 // Figures: sequential sends/s with one client; sends/s with 64 clients (64 rooms, then one shared
 // room); /messages latency for a page of 100 events (median, p95). Prints a table and one line
@@ -30,6 +30,8 @@ interface Options {
   sends: number;
   perClient: number;
   reads: number;
+  /** Directory for the server's V8 CPU profile (node --cpu-prof), written when it stops. */
+  cpuProf?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -45,8 +47,9 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--sends") o.sends = Number(next());
     else if (a === "--per-client") o.perClient = Number(next());
     else if (a === "--reads") o.reads = Number(next());
+    else if (a === "--cpu-prof") o.cpuProf = next();
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node dist/bench/rooms.js [--postgres URL] [--sends N] [--per-client N] [--reads N]");
+      console.log("usage: node dist/bench/rooms.js [--postgres URL] [--sends N] [--per-client N] [--reads N] [--cpu-prof DIR]");
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -136,7 +139,7 @@ async function measure(backend: "sqlite" | "postgres", o: Options): Promise<Figu
   let server: RunningServer | undefined;
   try {
     if (backend === "postgres") db = await freshPostgresDatabase(o.postgres!);
-    ({ server } = await startServer({ dataDir, database: db?.url, env: SERVER_ENV }));
+    ({ server } = await startServer({ dataDir, database: db?.url, env: SERVER_ENV, nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProf}`] : undefined }));
     const base = server.url;
     assertLoopback(base);
     log(`${backend}: registering ${CLIENTS} users`);

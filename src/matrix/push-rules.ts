@@ -205,7 +205,8 @@ export function effectiveConditions(kind: PushRuleKind, rule: PushRule): PushCon
   }
 }
 
-function ruleMatches(kind: PushRuleKind, rule: PushRule, event: Record<string, unknown>, ctx: PushContext): boolean {
+/** Whether one rule of `kind` matches (disabled rules never do). */
+export function ruleMatches(kind: PushRuleKind, rule: PushRule, event: Record<string, unknown>, ctx: PushContext): boolean {
   if (!rule.enabled) return false;
   // Room and sender rules compare ids exactly, not as globs (an id may hold `*` or `?` only in theory).
   if (kind === "room") return event.room_id === rule.rule_id;

@@ -7,10 +7,11 @@ import { pushActionsRepo, type PushActionRow } from "../storage/push-actions.js"
 import type { RoomSnapshot } from "../rooms/writer.js";
 import type { PDU } from "../matrix/pdu.js";
 import { stateKey } from "../matrix/pdu.js";
-import { evaluate, outcomeOf, type PushContext } from "../matrix/push-rules.js";
+import { outcomeOf, type PushContext } from "../matrix/push-rules.js";
+import { EventEvaluation } from "./shared-defaults.js";
 import { powerLevelsFrom, userPowerLevel } from "../matrix/power-levels.js";
 import { relationOf } from "../rooms/relations-index.js";
-import type { PushRules } from "./push-rules.js";
+import { hasOnlyServerDefaults, type PushRules } from "./push-rules.js";
 
 /** Notifications decided for one event, waiting for its publication. */
 export interface PendingPush {
@@ -76,11 +77,13 @@ export class PushEvaluator {
       if (j === undefined) actionsJson.set(key, (j = JSON.stringify(value)));
       return j;
     };
+    const evaluation = new EventEvaluation(event);
     for (const userId of candidates) {
       const ctx: PushContext = { userId, displayName: names.get(userId), memberCount: joined, senderPowerLevel: senderLevel, notificationLevels: pl.notifications };
-      let hit: ReturnType<typeof evaluate>;
+      let hit: ReturnType<EventEvaluation["forUser"]>;
       try {
-        hit = evaluate(rulesets.get(userId)!, event, ctx);
+        const rs = rulesets.get(userId)!;
+        hit = evaluation.forUser(rs, hasOnlyServerDefaults(rs), ctx);
       } catch {
         continue; // one user's unusable rule must not refuse the event to the whole room
       }

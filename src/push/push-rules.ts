@@ -42,6 +42,13 @@ function rowToRule(r: PushRuleRow): PushRule {
   return rule;
 }
 
+// Rulesets that are exactly the server defaults (no rule of the user's own, no default changed):
+// the evaluator decides for all such users of a room at once (src/push/shared-defaults.ts).
+const untouched = new WeakSet<Ruleset>();
+
+/** Whether `rs` (from rulesetsFor) is the server's defaults, unchanged by its user. */
+export const hasOnlyServerDefaults = (rs: Ruleset): boolean => untouched.has(rs);
+
 export class PushRules {
   private cache = new Map<string, Ruleset>();
   private generation = 0;
@@ -81,6 +88,7 @@ export class PushRules {
       }
       for (const u of chunk) {
         const rs = mergeRuleset(u, own.get(u) ?? { override: [], content: [], room: [], sender: [], underride: [] }, changed.get(u) ?? new Map());
+        if (!own.has(u) && !changed.has(u)) untouched.add(rs);
         out.set(u, rs);
         if (gen === this.generation) this.remember(u, rs);
       }

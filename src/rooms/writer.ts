@@ -1,16 +1,16 @@
 // The room writer (DESIGN.md invariant 1): every event, from a client or from the server itself,
 // is built here (prev_events, auth_events, depth, hashes, signature), authorised by its room
 // version's rules against the current state, persisted with the new current state and its stream
-// position in one transaction, then published. Writes into one room are serialised; different
-// rooms proceed in parallel.
+// position in one transaction, then published. Writes into one room are serialised (built one
+// after the other, committed in that order; on SQLite a message's commit may overlap the building
+// of the next, see send()); different rooms proceed in parallel.
 import { randomBytes } from "node:crypto";
 import type { Storage } from "../storage/database.js";
 import { eventsRepo, type EventRow } from "../storage/events.js";
 import { roomsRepo } from "../storage/rooms.js";
 import type { SigningKey } from "../matrix/signing.js";
-import { signEvent } from "../matrix/signing.js";
+import { signEvent, signNewEvent } from "../matrix/signing.js";
 import { eventIdFor } from "../matrix/event-id.js";
-import { canonicalJson } from "../matrix/canonical-json.js";
 import { authorizeEvent, canRedact } from "../matrix/auth-rules.js";
 import { powerLevelsFrom } from "../matrix/power-levels.js";
 import { selectAuthEventIds } from "../matrix/auth-events.js";
@@ -62,12 +62,34 @@ interface RoomCacheEntry {
   version: RoomVersionId;
   createEvent: PDU;
   state: Map<StateKey, PDU>;
+  /** The newest committed event (what readers of snapshot() may rely on). */
   latest: { eventId: string; depth: number; streamOrdering: number };
+  /** The newest event built, committed or still in the commit queue: the next event's prev_events. */
+  tip: { eventId: string; depth: number };
+  /** The room's last event handed to the commit queue and not yet settled. */
+  inflight?: InFlight;
+}
+
+/**
+ * One event of a room on its way to the database. A message may be queued behind earlier ones of
+ * its room that are not committed yet (pipelining, see send()); if one of them fails, every later
+ * one fails too, since it points at the failed event (prev_events) and was numbered after it.
+ */
+interface InFlight {
+  failed: boolean;
+  /** Settles (never rejects) when the event is committed or abandoned. */
+  settled: Promise<void>;
 }
 
 /** The spec's limit on a whole event (client-server API "Size limits"). */
 export const MAX_EVENT_BYTES = 65536;
 const CACHE_ROOMS = 2000;
+
+/** A send queued for commit: the room's lock is released, the caller still waits for the commit. */
+interface Queued {
+  committed: Promise<Persisted>;
+}
+const isQueued = (v: Persisted | Queued): v is Queued => "committed" in v;
 
 /**
  * Work that must commit atomically with an event (e.g. push actions for unread counts). Runs inside
@@ -88,6 +110,15 @@ export class RoomWriter {
   private hooks: PersistHook[] = [];
   private checks: EventCheck[] = [];
   private cache = new Map<string, RoomCacheEntry>();
+  /** Sends queued but not yet committed, by sender, device and txnId: a retry waits for the first. */
+  private pendingTxns = new Map<string, Promise<Persisted>>();
+  /**
+   * Whether messages may be queued behind uncommitted ones of their room (SQLite's group commit:
+   * the queue runs in order, so a room's events commit in the order they were built, and the
+   * events of one busy room share commits). PostgreSQL commits each event in its own transaction,
+   * concurrently, so there the room's lock is held until the commit.
+   */
+  private readonly pipelining: boolean;
   private readonly events;
   private readonly rooms;
   private readonly commits;
@@ -103,6 +134,7 @@ export class RoomWriter {
     this.events = eventsRepo(storage.db);
     this.rooms = roomsRepo(storage.db);
     this.commits = new GroupCommit(storage.db, storage.dialect === "sqlite");
+    this.pipelining = storage.dialect === "sqlite";
   }
 
   static async open(storage: Storage, serverName: string, key: SigningKey, now: () => number, notifier: Notifier): Promise<RoomWriter> {
@@ -144,7 +176,7 @@ export class RoomWriter {
     return this.mutex.run(roomId, async () => {
       const auth = authorizeEvent(createPdu, new Map(), version, { createEvent: createPdu });
       if (!auth.allowed) throw new MatrixError(400, "M_BAD_JSON", `Cannot create room: ${auth.reason}`);
-      const entry: RoomCacheEntry = { roomId, version, createEvent: createPdu, state: new Map(), latest: { eventId, depth: 0, streamOrdering: 0 } };
+      const entry: RoomCacheEntry = { roomId, version, createEvent: createPdu, state: new Map(), latest: { eventId, depth: 0, streamOrdering: 0 }, tip: { eventId, depth: 0 } };
       const persisted: Persisted[] = [];
       persisted.push(
         await this.persist(entry, createPdu, undefined, async (tx) => {
@@ -157,19 +189,37 @@ export class RoomWriter {
     });
   }
 
-  /** Sends one event into an existing room. */
+  /**
+   * Sends one event into an existing room. Resolves once the event is committed. A message (not
+   * a state event, not a redaction) releases the room's lock as soon as it is queued for commit
+   * (where the commits are ordered, see `pipelining`), so the next message of the room is built
+   * while it commits and both can share one commit: a busy room is no longer one commit per event.
+   */
   async send(roomId: string, draft: EventDraft, opts: WriteOptions = {}): Promise<Persisted> {
-    return this.mutex.run(roomId, async () => {
-      if (opts.txn) {
+    const out = await this.mutex.run(roomId, async (): Promise<Persisted | Queued> => {
+      const txnKey = opts.txn ? `${draft.sender}\u0000${opts.txn.deviceId}\u0000${opts.txn.txnId}` : undefined;
+      if (opts.txn && txnKey) {
         // Checked under the lock only (one query per send, bench/rooms.ts): two identical
         // requests racing store one event, and a retry waits for the first to be written.
+        const queued = this.pendingTxns.get(txnKey);
+        if (queued) return { committed: queued };
         const seen = await this.events.getTxn(draft.sender, opts.txn.deviceId, opts.txn.txnId);
         if (seen) return this.existing(seen.event_id);
       }
       const entry = await this.load(roomId);
       for (const c of this.checks) await c(entry, draft);
-      return this.buildAndPersist(entry, draft, opts);
+      const pipelined = this.pipelining && draft.state_key === undefined && draft.type !== "m.room.redaction";
+      const built = await this.buildAndPersist(entry, draft, opts, pipelined);
+      if (isQueued(built) && txnKey) {
+        this.pendingTxns.set(txnKey, built.committed);
+        const forget = () => {
+          if (this.pendingTxns.get(txnKey) === built.committed) this.pendingTxns.delete(txnKey);
+        };
+        built.committed.then(forget, forget);
+      }
+      return built;
     });
+    return isQueued(out) ? out.committed : out;
   }
 
   /** The room's current state (cached). Throws 404 for an unknown room. */
@@ -185,6 +235,8 @@ export class RoomWriter {
   async exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
     return this.mutex.run(roomId, async () => {
       try {
+        // Messages queued before the lock was taken commit first.
+        await this.cache.get(roomId)?.inflight?.settled;
         return await fn();
       } finally {
         this.cache.delete(roomId);
@@ -223,6 +275,7 @@ export class RoomWriter {
       createEvent,
       state,
       latest: { eventId: latest.event_id, depth: Number(latest.depth), streamOrdering: Number(latest.stream_ordering) },
+      tip: { eventId: latest.event_id, depth: Number(latest.depth) },
     };
     this.remember(entry);
     return entry;
@@ -230,7 +283,14 @@ export class RoomWriter {
 
   private remember(entry: RoomCacheEntry): void {
     this.cache.set(entry.roomId, entry);
-    if (this.cache.size > CACHE_ROOMS) this.cache.delete(this.cache.keys().next().value!);
+    if (this.cache.size <= CACHE_ROOMS) return;
+    // Oldest out first, but never a room with events in the commit queue: reloaded from the
+    // database, it would not know them and would fork its history.
+    for (const [id, e] of this.cache) {
+      if (e.inflight) continue;
+      this.cache.delete(id);
+      return;
+    }
   }
 
   /** Send-time rule for redactions (auth-rules.ts canRedact): own events, or the redact level. */
@@ -242,7 +302,9 @@ export class RoomWriter {
     if (!canRedact(draft.sender, { sender: target.sender }, pl, entry.version)) throw forbidden("You cannot redact this event");
   }
 
-  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions = {}): Promise<Persisted> {
+  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts?: WriteOptions): Promise<Persisted>;
+  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions, pipelined: boolean): Promise<Persisted | Queued>;
+  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions = {}, pipelined = false): Promise<Persisted | Queued> {
     const rv = requireRoomVersion(entry.version);
     if (draft.type === "m.room.redaction") await this.checkRedaction(entry, draft);
     const pdu: Record<string, unknown> = {
@@ -251,8 +313,8 @@ export class RoomWriter {
       sender: draft.sender,
       content: draft.content,
       origin_server_ts: this.now(),
-      prev_events: [entry.latest.eventId],
-      depth: entry.latest.depth + 1,
+      prev_events: [entry.tip.eventId],
+      depth: entry.tip.depth + 1,
       auth_events: selectAuthEventIds({ type: draft.type, sender: draft.sender, content: draft.content, state_key: draft.state_key }, entry.state, entry.version),
     };
     if (draft.state_key !== undefined) pdu.state_key = draft.state_key;
@@ -261,10 +323,9 @@ export class RoomWriter {
       if (rv.redactsInContent) pdu.content = { ...draft.content, redacts: draft.redacts };
       else pdu.redacts = draft.redacts;
     }
-    const size = Buffer.byteLength(canonicalJson(pdu), "utf8");
+    const { event: signed, eventId, canonicalBytes: size } = signNewEvent(pdu, entry.version, this.serverName, this.key);
+    // Leaves room for what signing added and federation would add (spec limit on the whole event).
     if (size > MAX_EVENT_BYTES - 1024) throw new MatrixError(413, "M_TOO_LARGE", `Event is too large (${size} bytes)`);
-    const signed = signEvent(pdu, entry.version, this.serverName, this.key) as Record<string, unknown>;
-    const eventId = eventIdFor(signed, entry.version);
     const full = { ...signed, event_id: eventId } as unknown as PDU;
     const auth = authorizeEvent(full, entry.state, entry.version, {
       createEvent: entry.createEvent,
@@ -273,7 +334,8 @@ export class RoomWriter {
       isSignedByServer: (_ev, server) => server === this.serverName,
     });
     if (!auth.allowed) throw forbidden(auth.reason);
-    return this.persist(entry, full, opts.txn);
+    const committed = this.persist(entry, full, opts.txn);
+    return pipelined ? { committed } : committed;
   }
 
   /** Writes the event, its state effects, search and relation index, and txn in one transaction. */
@@ -308,25 +370,44 @@ export class RoomWriter {
       json: JSON.stringify(stored),
     };
     let redactedTarget: PDU | undefined;
+    // Queued behind the room's previous event, if that one is not committed yet (see send()).
+    const previous = entry.inflight;
+    let settle!: () => void;
+    const unit: InFlight = { failed: false, settled: new Promise<void>((r) => (settle = r)) };
+    entry.inflight = unit;
+    entry.tip = { eventId: pdu.event_id, depth: pdu.depth };
     try {
-      // Events of other rooms being persisted at the same moment share this transaction.
+      // Events of other rooms (and earlier messages of this one) being persisted at the same
+      // moment share this transaction. `run` queues the work before its first await, in order.
       await this.commits.run(async (tx) => {
-        if (extra) await extra(tx);
-        const events = eventsRepo(tx);
-        await events.insert(row);
-        if (isState) {
-          await events.upsertCurrentState({ room_id: entry.roomId, type: pdu.type, state_key: pdu.state_key!, event_id: pdu.event_id, stream_ordering: position, membership });
+        try {
+          if (previous?.failed) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
+          if (extra) await extra(tx);
+          const events = eventsRepo(tx);
+          await events.insert(row);
+          if (isState) {
+            await events.upsertCurrentState({ room_id: entry.roomId, type: pdu.type, state_key: pdu.state_key!, event_id: pdu.event_id, stream_ordering: position, membership });
+          }
+          if (txn) await events.insertTxn({ user_id: pdu.sender, device_id: txn.deviceId, txn_id: txn.txnId, event_id: pdu.event_id, created_ts: this.now() });
+          for (const s of searchEntriesFor(pdu)) await insertSearchEntry(tx, this.storage.dialect, { ...s, event_id: pdu.event_id, room_id: entry.roomId, stream_ordering: position });
+          if (pdu.type === "m.room.redaction") redactedTarget = await applyRedaction(tx, this.storage.dialect, entry, pdu);
+          for (const h of this.hooks) await h(tx, entry, pdu, position);
+        } catch (e) {
+          // Marked before the queue moves on, so the room's next queued event sees it.
+          unit.failed = true;
+          throw e;
         }
-        if (txn) await events.insertTxn({ user_id: pdu.sender, device_id: txn.deviceId, txn_id: txn.txnId, event_id: pdu.event_id, created_ts: this.now() });
-        for (const s of searchEntriesFor(pdu)) await insertSearchEntry(tx, this.storage.dialect, { ...s, event_id: pdu.event_id, room_id: entry.roomId, stream_ordering: position });
-        if (pdu.type === "m.room.redaction") redactedTarget = await applyRedaction(tx, this.storage.dialect, entry, pdu);
-        for (const h of this.hooks) await h(tx, entry, pdu, position);
       });
     } catch (e) {
+      unit.failed = true;
       this.streamIds.finish(position);
-      this.cache.delete(entry.roomId);
+      if (entry.inflight === unit) entry.inflight = undefined;
+      if (this.cache.get(entry.roomId) === entry) this.cache.delete(entry.roomId);
+      settle();
       throw e;
     }
+    if (entry.inflight === unit) entry.inflight = undefined;
+    settle();
     if (key) entry.state.set(key, pdu);
     if (redactedTarget && typeof redactedTarget.state_key === "string") {
       // A redacted state event still holds its place in state, with its redacted content.

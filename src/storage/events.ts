@@ -1,6 +1,7 @@
 // Room events, current state and transaction ids. All event SQL lives here (DESIGN.md invariant 3).
 import { sql } from "kysely";
 import type { Db } from "./database.js";
+import { runCompiled } from "./compiled.js";
 import type { EventsTable } from "./schema.js";
 
 export type EventRow = EventsTable;
@@ -14,7 +15,8 @@ export interface StateRow {
 }
 
 export const eventsRepo = (db: Db) => ({
-  insert: (row: EventRow) => db.insertInto("events").values(row).execute(),
+  // The send path's statements are precompiled (compiled.ts).
+  insert: (row: EventRow) => runCompiled(db, "events.insert", [row as unknown as Record<string, unknown>], ([v]) => db.insertInto("events").values(v as unknown as EventRow)),
 
   get: (eventId: string) => db.selectFrom("events").selectAll().where("event_id", "=", eventId).executeTakeFirst(),
 
@@ -135,11 +137,25 @@ export const eventsRepo = (db: Db) => ({
       .execute(),
 
   // Transaction ids (client-server API "Transaction identifiers"): scoped to the device.
-  getTxn: (userId: string, deviceId: string, txnId: string) =>
-    db.selectFrom("event_txns").select("event_id").where("user_id", "=", userId).where("device_id", "=", deviceId).where("txn_id", "=", txnId).executeTakeFirst(),
+  getTxn: async (userId: string, deviceId: string, txnId: string) =>
+    (
+      await runCompiled<{ event_id: string }>(db, "events.getTxn", [{ userId, deviceId, txnId }], ([v]) =>
+        db
+          .selectFrom("event_txns")
+          .select("event_id")
+          .where("user_id", "=", v!.userId as string)
+          .where("device_id", "=", v!.deviceId as string)
+          .where("txn_id", "=", v!.txnId as string),
+      )
+    ).rows[0],
 
   insertTxn: (row: { user_id: string; device_id: string; txn_id: string; event_id: string; created_ts: number }) =>
-    db.insertInto("event_txns").values(row).onConflict((oc) => oc.columns(["user_id", "device_id", "txn_id"]).doNothing()).execute(),
+    runCompiled(db, "events.insertTxn", [row], ([v]) =>
+      db
+        .insertInto("event_txns")
+        .values(v as typeof row)
+        .onConflict((oc) => oc.columns(["user_id", "device_id", "txn_id"]).doNothing()),
+    ),
 
   // Relations (client-server API "Relationships").
   relations: (eventId: string, opts: { relType?: string; eventType?: string; after?: number; upTo?: number; dir: "f" | "b"; limit: number }) => {

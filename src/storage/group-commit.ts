@@ -1,9 +1,10 @@
-// Group commit: writes that arrive while a transaction is committing wait and then share the next
+// Group commit: writes queued in the same turn of the event loop (or while a batch runs) share one
 // transaction, one savepoint each, so that N concurrent writers cost one commit instead of N
 // (a commit writes every dirty page: the index leaves that all new events touch, once per batch
 // instead of once per event). Each unit of work still succeeds or fails on its own: a failure
 // rolls back to its savepoint and rejects only its caller. A lone writer gets a plain
-// transaction, exactly as without batching.
+// transaction, exactly as without batching. Units run in the order they were queued (the room
+// writer relies on it to queue a room's messages behind each other).
 import type { Db } from "./database.js";
 
 type Work = (tx: Db) => Promise<void>;
@@ -39,6 +40,10 @@ export class GroupCommit {
     this.draining = true;
     try {
       while (this.queue.length > 0) {
+        // better-sqlite3 runs a whole transaction without ever returning to the event loop (its
+        // awaits are microtasks only), so requests that arrived meanwhile are still unread: let
+        // them in first (one loop turn), or every batch would hold a single write.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.queue.splice(0, MAX_BATCH);
         if (batch.length === 1) await this.single(batch[0]!);
         else await this.together(batch);

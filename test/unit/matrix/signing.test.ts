@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { decodeBase64, encodeUnpaddedBase64 } from "../../../src/matrix/base64.js";
 import { checkContentHash, computeContentHash } from "../../../src/matrix/hashes.js";
 import { redactEvent } from "../../../src/matrix/redaction.js";
+import { eventIdFor } from "../../../src/matrix/event-id.js";
+import { canonicalJson } from "../../../src/matrix/canonical-json.js";
 import {
   generateSigningKey,
   parseSigningKey,
@@ -10,6 +12,7 @@ import {
   publicKeyFromBase64,
   serializeSigningKey,
   signEvent,
+  signNewEvent,
   signingKeyFromSeed,
   signJson,
   verifyEventSignature,
@@ -368,5 +371,27 @@ describe("signEvent (server-server: Signing Events; appendix: Event Signing test
     const signed = signEvent(minimalEvent(), "10", SERVER_NAME, key);
     assert.equal(verifyEventSignature(signed, "9", SERVER_NAME, KEY_ID, PUBLIC_KEY), false);
     assert.equal(verifyEventSignature("not an event", "10", SERVER_NAME, KEY_ID, PUBLIC_KEY), false);
+  });
+});
+
+describe("signNewEvent (the room writer's one-pass signEvent + eventIdFor)", () => {
+  it("gives the same event, id and size as signEvent, eventIdFor and canonicalJson, in every supported version", () => {
+    const events: Array<Record<string, unknown>> = [
+      { room_id: "!x:domain", type: "m.room.message", sender: "@a:domain", content: { body: "héllo ✓", msgtype: "m.text" }, origin_server_ts: 1000000, prev_events: ["$p"], auth_events: ["$a", "$b"], depth: 7 },
+      { room_id: "!x:domain", type: "m.room.member", state_key: "@a:domain", sender: "@a:domain", content: { membership: "join", displayname: "A" }, origin_server_ts: 5, prev_events: [], auth_events: [], depth: 2 },
+      { room_id: "!x:domain", type: "m.room.redaction", sender: "@a:domain", redacts: "$t", content: { redacts: "$t", reason: "x" }, origin_server_ts: 5, prev_events: [], auth_events: [], depth: 3 },
+    ];
+    for (const version of ["10", "11", "12"]) {
+      for (const ev of events) {
+        const one = signNewEvent(ev, version, SERVER_NAME, key);
+        const signed = signEvent(ev, version, SERVER_NAME, key);
+        assert.deepEqual(one.event, signed);
+        assert.equal(one.eventId, eventIdFor(signed, version));
+        assert.equal(one.canonicalBytes, Buffer.byteLength(canonicalJson(ev), "utf8"));
+      }
+    }
+  });
+  it("refuses an event that is already signed", () => {
+    assert.throws(() => signNewEvent({ ...minimalEvent(), signatures: {} }, "10", SERVER_NAME, key));
   });
 });
