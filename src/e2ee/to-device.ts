@@ -16,6 +16,7 @@ export const MAX_TO_DEVICE_MESSAGE_BYTES = 65536;
 /** At most this many messages per sync response; the rest come with the next one. */
 const SYNC_LIMIT = 100;
 const MAX_RECIPIENT_DEVICES = 10_000;
+const ACKED_MAX = 100_000;
 
 type Json = Record<string, unknown>;
 
@@ -23,6 +24,8 @@ export class ToDevice implements SyncExtension {
   readonly stream = "to_device" as const;
   private readonly repo;
   private otk?: OneTimeKeys;
+  /** Position each device last acknowledged, so that an idle device's syncs delete nothing twice. */
+  private readonly acked = new Map<string, number>();
 
   private constructor(
     private readonly storage: Storage,
@@ -120,7 +123,18 @@ export class ToDevice implements SyncExtension {
       response.device_unused_fallback_key_types = counts.unusedFallbackKeyTypes;
     }
     // The client has what it got up to `since`: those messages may go now.
-    if (since !== undefined && since > 0) await this.acknowledge(user.userId, user.deviceId, since);
+    if (since !== undefined && since > 0) {
+      // Everything up to `since` committed before the token was issued: a second delete with the
+      // same bound would find nothing.
+      const device = `${user.userId}|${user.deviceId}`;
+      if (since > (this.acked.get(device) ?? 0)) {
+        await this.acknowledge(user.userId, user.deviceId, since);
+        if (this.acked.size >= ACKED_MAX) this.acked.delete(this.acked.keys().next().value!);
+        this.acked.set(device, since);
+      }
+    }
+    // No position after the token: no message can be waiting (saves a query per idle sync).
+    if (since !== undefined && since >= upTo) return false;
     const rows = await this.repo.messages(user.userId, user.deviceId, since ?? 0, upTo, SYNC_LIMIT);
     if (rows.length === 0) return false;
     response.to_device = { events: rows.map((r) => JSON.parse(r.message_json) as Json) };

@@ -11,6 +11,7 @@ import { eventMatches, sqlPushdown } from "../rooms/event-filter.js";
 import { roomToken } from "../rooms/tokens.js";
 import type { SyncFilter } from "./sync-filter.js";
 import type { LazyMembersSent } from "./lazy-members.js";
+import type { RoomActivity } from "./room-activity.js";
 
 const MEMBER_PREFIX = "m.room.member\u0000";
 
@@ -45,6 +46,7 @@ export class RoomSyncBuilder {
     private readonly storage: Storage,
     private readonly now: () => number,
     private readonly lazySent: LazyMembersSent,
+    private readonly activity?: RoomActivity,
   ) {
     this.events = eventsRepo(storage.db);
   }
@@ -59,7 +61,11 @@ export class RoomSyncBuilder {
     let cursor = upTo;
     let more = true;
     for (let round = 0; round < 6 && rows.length < limit && more; round++) {
-      const batch = await this.events.range(roomId, { after, upTo: cursor, dir: "b", limit: limit + 1, ...push });
+      const opts = { after, upTo: cursor, dir: "b" as const, limit: limit + 1, ...push };
+      // The long-polls one event wakes all read the same range: one query, shared.
+      const batch = this.activity
+        ? await this.activity.sharedRange(roomId, JSON.stringify(opts), () => this.events.range(roomId, opts))
+        : await this.events.range(roomId, opts);
       more = batch.length === limit + 1;
       for (const r of batch) {
         cursor = Number(r.stream_ordering) - 1;

@@ -14,6 +14,7 @@ import type { Typing } from "./typing.js";
 import type { Receipts } from "./receipts.js";
 import { RoomSyncBuilder } from "./room-sync.js";
 import { LazyMembersSent } from "./lazy-members.js";
+import { RoomActivity } from "./room-activity.js";
 import { SyncFilter } from "./sync-filter.js";
 import { emptyToken, formatToken, parseToken, type StreamName, type SyncToken } from "./token.js";
 import type { ClientEvent } from "../rooms/serialize.js";
@@ -65,6 +66,7 @@ export class SyncService {
   private readonly accountData;
   private readonly builder: RoomSyncBuilder;
   private readonly lazySent = new LazyMembersSent();
+  private readonly activity: RoomActivity;
   private extensions: SyncExtension[] = [];
   private unread?: UnreadCounts;
   private globalDefaults = new Map<string, (userId: string) => Promise<Json>>();
@@ -82,7 +84,8 @@ export class SyncService {
     this.events = eventsRepo(storage.db);
     this.rooms = roomsRepo(storage.db);
     this.accountData = accountDataRepo(storage.db);
-    this.builder = new RoomSyncBuilder(storage, now, this.lazySent);
+    this.activity = new RoomActivity(notifier, writer.currentPosition());
+    this.builder = new RoomSyncBuilder(storage, now, this.lazySent, this.activity);
   }
 
   static async open(storage: Storage, writer: RoomWriter, visibility: HistoryVisibility, notifier: Notifier, typing: Typing, receipts: Receipts, now: () => number): Promise<SyncService> {
@@ -133,6 +136,15 @@ export class SyncService {
     try {
       for (;;) {
         const upTo = this.currentToken();
+        if (waiter && since) {
+          // A parked long-poll with nothing new: wait without building (no query at all).
+          const quiet = await this.quiet(user, since, upTo);
+          const remaining = deadline - Date.now();
+          if (quiet && remaining > 0) {
+            waiter.watchRooms(quiet);
+            if (await waiter.wait(remaining)) continue;
+          }
+        }
         const { response, hasContent, roomIds } = await this.build(user, since, upTo, filter, req.fullState);
         if (!waiter || hasContent) return response;
         waiter.watchRooms(roomIds);
@@ -157,16 +169,12 @@ export class SyncService {
     };
     let hasContent = false;
     const viewer = { userId: user.userId, deviceId: user.deviceId };
-    const memberships = await this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]);
+    const memberships = await this.activity.membershipsOf(user.userId, () => this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]));
     const allRoomIds = memberships.map((m) => m.room_id);
     const joined = memberships.filter((m) => m.membership === "join" && filter.roomIncluded(m.room_id)).map((m) => m.room_id);
     const sinceEvents = since?.events ?? 0;
 
-    // Rooms with new events since the token (one query for all rooms).
-    // Nothing was written since the token: no room can be active (saves a query per empty poll).
-    const active = new Set(
-      since && !fullState ? (sinceEvents >= upTo.events ? [] : (await this.events.roomsWithEventsIn(joined, sinceEvents, upTo.events)).map((r) => r.room_id)) : joined,
-    );
+    const active = since && !fullState ? await this.activeRooms(joined, sinceEvents, upTo.events) : new Set(joined);
 
     // Account data (global and per room).
     const ad = since && since.account_data >= upTo.account_data ? [] : await this.accountData.since(user.userId, since?.account_data ?? 0);
@@ -239,6 +247,45 @@ export class SyncService {
     return { response, hasContent, roomIds: allRoomIds };
   }
 
+  /**
+   * Nothing in (since, upTo] can concern the user: returns the rooms to watch, or undefined when
+   * there may be news (the build then decides). Every answer comes from memory (positions of each
+   * stream, the user's cached memberships, each room's newest positions): a parked long-poll costs
+   * no query. Conservative: streams other than room events only count as quiet when they have not
+   * moved at all.
+   */
+  private async quiet(user: SyncUser, since: SyncToken, upTo: SyncToken): Promise<string[] | undefined> {
+    if (since.account_data < upTo.account_data || since.receipts < upTo.receipts) return undefined;
+    for (const e of this.extensions) if (since[e.stream] < upTo[e.stream]) return undefined;
+    const memberships = await this.activity.membershipsOf(user.userId, () => this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]));
+    const joined: string[] = [];
+    for (const m of memberships) {
+      if (Number(m.stream_ordering) > since.events) return undefined;
+      if (m.membership === "join") joined.push(m.room_id);
+    }
+    if (since.events < upTo.events) for (const r of joined) if (this.activity.hasEventIn(r, since.events, upTo.events) !== false) return undefined;
+    if (since.typing !== upTo.typing && this.typing.changes(joined, since.typing).size > 0) return undefined;
+    return memberships.map((m) => m.room_id);
+  }
+
+  /** Rooms with new events in (since, upTo]: from memory, and one query for the rooms it cannot place. */
+  private async activeRooms(joined: string[], since: number, upTo: number): Promise<Set<string>> {
+    const active = new Set<string>();
+    if (since >= upTo) return active;
+    const unknown: string[] = [];
+    for (const roomId of joined) {
+      const has = this.activity.hasEventIn(roomId, since, upTo);
+      if (has) active.add(roomId);
+      else if (has === undefined) unknown.push(roomId);
+    }
+    if (unknown.length) for (const r of await this.events.roomsWithEventsIn(unknown, since, upTo)) active.add(r.room_id);
+    return active;
+  }
+
+  private view(roomId: string, userId: string) {
+    return this.activity.viewOf(roomId, userId, () => this.visibility.view(roomId, userId));
+  }
+
   private ephemeralFor(roomId: string, typing: Map<string, string[]>, receipts: Map<string, Json>, filter: SyncFilter): Json[] {
     const out: Json[] = [];
     const t = typing.get(roomId);
@@ -251,7 +298,7 @@ export class SyncService {
   /** A joined room: its new timeline, and the state the client needs before it. */
   private async joinedRoom(user: SyncUser, roomId: string, since: number | undefined, upTo: number, filter: SyncFilter, full: boolean): Promise<Json> {
     const snap = await this.writer.snapshot(roomId);
-    const view = await this.visibility.view(roomId, user.userId);
+    const view = await this.view(roomId, user.userId);
     const tl = await this.builder.timeline(roomId, view, since ?? 0, upTo, filter);
     const atHead = upTo >= snap.latest.streamOrdering;
     let candidates: Map<string, string>;
@@ -276,7 +323,7 @@ export class SyncService {
   /** A room the user left: the timeline up to their leave. */
   private async leftRoom(user: SyncUser, roomId: string, since: number | undefined, leavePos: number, filter: SyncFilter): Promise<Json> {
     const snap = await this.writer.snapshot(roomId);
-    const view = await this.visibility.view(roomId, user.userId);
+    const view = await this.view(roomId, user.userId);
     const tl = await this.builder.timeline(roomId, view, since ?? 0, leavePos, filter);
     const candidates = since === undefined || tl.limited ? await this.builder.stateBeforeTimeline(snap, tl.rows, false, leavePos) : new Map<string, string>();
     const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
