@@ -12,7 +12,8 @@ import type { Notifier } from "../rooms/notifier.js";
 import type { Filter } from "../accounts/filters.js";
 import type { Typing } from "./typing.js";
 import type { Receipts } from "./receipts.js";
-import { RoomSyncBuilder } from "./room-sync.js";
+import { RoomSyncBuilder, type Timeline } from "./room-sync.js";
+import type { EventRow } from "../storage/events.js";
 import { LazyMembersSent } from "./lazy-members.js";
 import { RoomActivity } from "./room-activity.js";
 import { SyncFilter } from "./sync-filter.js";
@@ -203,6 +204,7 @@ export class SyncService {
     const typing = since && since.typing === upTo.typing ? new Map<string, string[]>() : this.typing.changes(joined, since?.typing ?? 0);
     const receipts = since && since.receipts >= upTo.receipts ? new Map<string, Json>() : await this.receipts.changes(user.userId, joined, since?.receipts ?? 0);
 
+    const joinedSections: Array<PreparedRoom & { ephemeral: Json[]; rad: Json[] }> = [];
     for (const m of memberships) {
       const roomId = m.room_id;
       if (!filter.roomIncluded(roomId)) continue;
@@ -214,10 +216,8 @@ export class SyncService {
         const ephemeral = limited(this.ephemeralFor(roomId, typing, receipts, filter), filter.f.room?.ephemeral?.limit);
         const rad = limited(roomAccountData.get(roomId) ?? [], filter.f.room?.account_data?.limit);
         if (!fresh && !active.has(roomId) && ephemeral.length === 0 && rad.length === 0) continue;
-        const section = await this.joinedRoom(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince);
-        section.ephemeral = { events: ephemeral };
-        section.account_data = { events: rad };
-        response.rooms.join[roomId] = section;
+        const room = await this.prepareJoined(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince);
+        joinedSections.push({ ...room, ephemeral, rad });
         hasContent = true;
       } else if (m.membership === "invite" || m.membership === "knock") {
         if (!changedSince) continue;
@@ -232,6 +232,20 @@ export class SyncService {
         response.rooms.leave[roomId] = await this.leftRoom(user, roomId, since ? sinceEvents : undefined, memberPos, filter);
         hasContent = true;
       }
+    }
+
+    // The state and timelines of all joined rooms: loaded and serialised in batches, not per room.
+    const stateRows = await this.builder.loadMany(joinedSections.flatMap((r) => r.picks));
+    const timelines = await this.serializeTimelines(user, joinedSections);
+    for (const r of joinedSections) {
+      const state = this.builder.finishState(r.roomId, r.picks.map((id) => stateRows.get(id)).filter((x): x is EventRow => x !== undefined), r.tl.rows, user, filter);
+      response.rooms.join[r.roomId] = {
+        timeline: { events: await this.project(filter, timelines.get(r.roomId) ?? []), limited: r.tl.limited, prev_batch: r.tl.prevBatch },
+        state: { events: await this.project(filter, state) },
+        summary: r.summary,
+        ephemeral: { events: r.ephemeral },
+        account_data: { events: r.rad },
+      };
     }
 
     if (this.unread) {
@@ -295,8 +309,9 @@ export class SyncService {
     return out;
   }
 
-  /** A joined room: its new timeline, and the state the client needs before it. */
-  private async joinedRoom(user: SyncUser, roomId: string, since: number | undefined, upTo: number, filter: SyncFilter, full: boolean): Promise<Json> {
+  /** A joined room: its new timeline, and which state the client needs before it (loaded later,
+   * with every other room's). */
+  private async prepareJoined(user: SyncUser, roomId: string, since: number | undefined, upTo: number, filter: SyncFilter, full: boolean): Promise<PreparedRoom> {
     const snap = await this.writer.snapshot(roomId);
     const view = await this.view(roomId, user.userId);
     const tl = await this.builder.timeline(roomId, view, since ?? 0, upTo, filter);
@@ -312,12 +327,27 @@ export class SyncService {
     if (!full && !(tl.limited && tl.rows.length) && filter.lazyMembers) {
       for (const k of [...candidates.keys()]) if (!k.startsWith("m.room.member\u0000")) candidates.delete(k);
     }
-    const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
-    return {
-      timeline: { events: await this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },
-      state: { events: await this.project(filter, state) },
-      summary: this.builder.summary(snap, user.userId),
-    };
+    return { roomId, tl, picks: this.builder.pickState(roomId, candidates, tl.rows, user, filter), summary: this.builder.summary(snap, user.userId) };
+  }
+
+  /** Serialises the timelines of many rooms with a few calls (aggregations are loaded per call). */
+  private async serializeTimelines(user: SyncUser, rooms: PreparedRoom[]): Promise<Map<string, ClientEvent[]>> {
+    const out = new Map<string, ClientEvent[]>();
+    for (let i = 0; i < rooms.length; ) {
+      const chunk: PreparedRoom[] = [];
+      let n = 0;
+      while (i < rooms.length && (chunk.length === 0 || n + rooms[i]!.tl.rows.length <= 1000)) {
+        n += rooms[i]!.tl.rows.length;
+        chunk.push(rooms[i++]!);
+      }
+      const events = await this.builder.serializeTimeline(chunk.flatMap((r) => r.tl.rows), user);
+      let at = 0;
+      for (const r of chunk) {
+        out.set(r.roomId, events.slice(at, at + r.tl.rows.length));
+        at += r.tl.rows.length;
+      }
+    }
+    return out;
   }
 
   /** A room the user left: the timeline up to their leave. */
@@ -348,6 +378,14 @@ export class SyncService {
     }
     return filter.f.event_fields ? out.map((e) => filter.project(e as unknown as ClientEvent)) : out;
   }
+}
+
+interface PreparedRoom {
+  roomId: string;
+  tl: Timeline;
+  /** Ids of the state events to send before the timeline. */
+  picks: string[];
+  summary: Json;
 }
 
 /** A filter's `limit` on a list of events: the newest ones. */
