@@ -97,7 +97,10 @@ async function wakeUp(app: App, url: string, sender: Member, pollers: Member[], 
   const latencies: number[] = [];
   let failures = 0;
   let sentAt = 0;
-  const baseListeners = (app.notifier as unknown as { emitter: { listenerCount(e: string): number } }).emitter.listenerCount("room");
+  // Servers before the long-poll registry held one notifier listener per parked long-poll.
+  const listeners = () => (app.notifier as unknown as { emitter: { listenerCount(e: string): number } }).emitter.listenerCount("room");
+  const baseListeners = listeners();
+  const sync = app.sync as { parkedLongPolls?: () => number };
   const filter = encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 5 }, state: { lazy_load_members: true } } }));
   for (let r = 0; r < rounds; r++) {
     const returned: Promise<void>[] = [];
@@ -123,8 +126,8 @@ async function wakeUp(app: App, url: string, sender: Member, pollers: Member[], 
       );
       if (i % 50 === 49) await sleep(20);
     }
-    // Send only once every long-poll is parked on the server (each holds a room-event listener).
-    const parked = () => (app.notifier as unknown as { emitter: { listenerCount(e: string): number } }).emitter.listenerCount("room") - baseListeners;
+    // Send only once every long-poll is parked on the server.
+    const parked = () => (sync.parkedLongPolls ? sync.parkedLongPolls() : listeners() - baseListeners);
     for (let i = 0; i < 600 && parked() < pollers.length; i++) await sleep(50);
     await sleep(50);
     sentAt = performance.now();

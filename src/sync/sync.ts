@@ -16,6 +16,7 @@ import { RoomSyncBuilder, type Timeline } from "./room-sync.js";
 import type { EventRow } from "../storage/events.js";
 import { LazyMembersSent } from "./lazy-members.js";
 import { RoomActivity } from "./room-activity.js";
+import { Waiters } from "./waiters.js";
 import { SyncFilter } from "./sync-filter.js";
 import { emptyToken, formatToken, parseToken, type StreamName, type SyncToken } from "./token.js";
 import type { ClientEvent } from "../rooms/serialize.js";
@@ -68,6 +69,7 @@ export class SyncService {
   private readonly builder: RoomSyncBuilder;
   private readonly lazySent = new LazyMembersSent();
   private readonly activity: RoomActivity;
+  private readonly waiters: Waiters;
   private extensions: SyncExtension[] = [];
   private unread?: UnreadCounts;
   private globalDefaults = new Map<string, (userId: string) => Promise<Json>>();
@@ -86,6 +88,7 @@ export class SyncService {
     this.rooms = roomsRepo(storage.db);
     this.accountData = accountDataRepo(storage.db);
     this.activity = new RoomActivity(notifier, writer.currentPosition());
+    this.waiters = new Waiters(notifier);
     this.builder = new RoomSyncBuilder(storage, now, this.lazySent, this.activity);
   }
 
@@ -93,6 +96,11 @@ export class SyncService {
     const s = new SyncService(storage, writer, visibility, notifier, typing, receipts, now);
     s.accountDataPosition = await streamsRepo(storage.db).current("account_data");
     return s;
+  }
+
+  /** Long-polls currently subscribed (for the sync benchmark). */
+  parkedLongPolls(): number {
+    return this.waiters.parked;
   }
 
   addExtension(ext: SyncExtension): void {
@@ -133,7 +141,7 @@ export class SyncService {
     const timeout = Math.min(Math.max(req.timeoutMs, 0), MAX_SYNC_TIMEOUT_MS);
     const deadline = Date.now() + timeout;
     // Subscribe before building, so nothing published in between is missed.
-    const waiter = since && !req.fullState && timeout > 0 ? new Waiter(this.notifier, user.userId) : undefined;
+    const waiter = since && !req.fullState && timeout > 0 ? this.waiters.subscribe(user.userId) : undefined;
     try {
       for (;;) {
         const upTo = this.currentToken();
@@ -392,64 +400,4 @@ interface PreparedRoom {
 function limited<T>(events: T[], limit: number | undefined): T[] {
   if (limit === undefined || events.length <= limit) return events;
   return limit === 0 ? [] : events.slice(-limit);
-}
-
-/** Long-poll waiting: resolves when something relevant to the user is published. */
-class Waiter {
-  private rooms?: Set<string>;
-  /** Rooms with news that arrived before the room list was known. */
-  private early = new Set<string>();
-  private wake?: () => void;
-  private fired = false;
-  private offs: Array<() => void>;
-
-  constructor(notifier: Notifier, private readonly userId: string) {
-    const hit = () => {
-      this.fired = true;
-      this.wake?.();
-    };
-    this.offs = [
-      notifier.onRoomEvent((n) => {
-        if (n.membershipOf === this.userId || this.rooms?.has(n.roomId)) hit();
-        else if (!this.rooms) this.early.add(n.roomId);
-      }),
-      notifier.onUsers((_s, users) => {
-        if (users.includes(this.userId)) hit();
-      }),
-      notifier.onRoom((_s, roomId) => {
-        if (this.rooms?.has(roomId)) hit();
-        else if (!this.rooms) this.early.add(roomId);
-      }),
-    ];
-  }
-
-  watchRooms(ids: string[]): void {
-    this.rooms = new Set(ids);
-    for (const r of this.early) if (this.rooms.has(r)) this.fired = true;
-    this.early.clear();
-  }
-
-  /** True if woken by news, false on timeout. */
-  wait(ms: number): Promise<boolean> {
-    if (this.fired) {
-      this.fired = false;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve(false);
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.fired = false;
-        resolve(true);
-      };
-    });
-  }
-
-  close(): void {
-    for (const off of this.offs) off();
-  }
 }
