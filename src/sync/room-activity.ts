@@ -73,6 +73,15 @@ export class RoomActivity {
     return false;
   }
 
+  /** Whether any of the rooms has a published event above `position` (not yet visible to syncs). */
+  anyAfter(roomIds: readonly string[], position: number): boolean {
+    for (const r of roomIds) {
+      const list = this.recent.get(r);
+      if (list && list[list.length - 1]! > position) return true;
+    }
+    return false;
+  }
+
   /** The user's memberships (any state), loaded once and kept until one of them changes. */
   membershipsOf(userId: string, load: () => Promise<MembershipRow[]>): Promise<MembershipRow[]> {
     const gen = this.userGen.get(userId) ?? 0;

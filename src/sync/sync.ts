@@ -16,7 +16,7 @@ import { RoomSyncBuilder, type Timeline } from "./room-sync.js";
 import type { EventRow } from "../storage/events.js";
 import { LazyMembersSent } from "./lazy-members.js";
 import { RoomActivity } from "./room-activity.js";
-import { Waiters } from "./waiters.js";
+import { Waiters, type Waiter } from "./waiters.js";
 import { SyncFilter } from "./sync-filter.js";
 import { emptyToken, formatToken, parseToken, type StreamName, type SyncToken } from "./token.js";
 import type { ClientEvent } from "../rooms/serialize.js";
@@ -61,6 +61,8 @@ export interface UnreadCounts {
 }
 
 export const MAX_SYNC_TIMEOUT_MS = 60_000;
+/** How soon a long-poll looks again for an event published but not yet visible. */
+const HIDDEN_RETRY_MS = 10;
 
 export class SyncService {
   private readonly events;
@@ -151,7 +153,7 @@ export class SyncService {
           const remaining = deadline - Date.now();
           if (quiet && remaining > 0) {
             waiter.watchRooms(quiet);
-            if (await waiter.wait(remaining)) continue;
+            if (await this.waitFor(waiter, quiet, upTo, remaining)) continue;
           }
         }
         const { response, hasContent, roomIds } = await this.build(user, since, upTo, filter, req.fullState);
@@ -159,11 +161,22 @@ export class SyncService {
         waiter.watchRooms(roomIds);
         const remaining = deadline - Date.now();
         if (remaining <= 0) return response;
-        if (!(await waiter.wait(remaining))) return response;
+        if (!(await this.waitFor(waiter, roomIds, upTo, remaining))) return response;
       }
     } finally {
       waiter?.close();
     }
+  }
+
+  /**
+   * Waits for news; true to look again. An event already published in one of the rooms but above
+   * the visible position (a write with an earlier position still in flight, in another room)
+   * brings no further notice when it becomes visible: look again shortly instead.
+   */
+  private async waitFor(waiter: Waiter, roomIds: string[], upTo: SyncToken, remaining: number): Promise<boolean> {
+    if (!this.activity.anyAfter(roomIds, upTo.events)) return waiter.wait(remaining);
+    await waiter.wait(Math.min(remaining, HIDDEN_RETRY_MS));
+    return true;
   }
 
   private async build(user: SyncUser, since: SyncToken | undefined, upTo: SyncToken, filter: SyncFilter, fullState: boolean): Promise<{ response: SyncResponse; hasContent: boolean; roomIds: string[] }> {
