@@ -47,23 +47,30 @@ test("one event wakes every parked member once, each through its own filter", as
   const topicsOnly = { room: { timeline: { types: ["m.room.topic"] } } };
   // The last poller only wants topics: the message must not reach it, the topic must.
   const tokens = await Promise.all(pollers.map(async (p, i) => (await sync(p, undefined, 0, i === pollers.length - 1 ? topicsOnly : undefined)).next_batch));
+  const last = pollers.length - 1;
   for (let round = 0; round < 3; round++) {
-    const polls = pollers.map((p, i) => sync(p, tokens[i], 10_000, i === pollers.length - 1 ? topicsOnly : undefined));
+    // A long-poll may also return early with other news (device-list updates of the joins are
+    // written in the background): a client then polls again from its new token.
+    const polls = pollers.map(async (p, i) => {
+      const got: string[] = [];
+      for (let n = 0; n < 8; n++) {
+        const r = await sync(p, tokens[i], i === last ? 500 : 10_000, i === last ? topicsOnly : undefined);
+        tokens[i] = r.next_batch;
+        got.push(...bodies(r.rooms.join[room]));
+        if (i === last || got.length > 0) break;
+      }
+      return got;
+    });
     await parked();
     await say(alice, room, `round ${round}`);
     if (round === 2) await call(s.url, "PUT", `${C}/rooms/${enc(room)}/state/m.room.topic`, { token: alice.accessToken, body: { topic: "done" } });
     const res = await Promise.all(polls);
-    res.forEach((r, i) => {
-      tokens[i] = r.next_batch;
-      if (i === pollers.length - 1) assert.deepEqual(bodies(r.rooms.join[room]), [], "filtered out");
-      else assert.deepEqual(bodies(r.rooms.join[room]), [`round ${round}`], `poller ${i}, round ${round}`);
-    });
+    res.forEach((got, i) => assert.deepEqual(got, i === last ? [] : [`round ${round}`], `poller ${i}, round ${round}`));
   }
   // Nothing is delivered twice: the same tokens, with nothing new, give empty timelines.
   const again = await Promise.all(pollers.slice(0, -1).map((p, i) => sync(p, tokens[i])));
   for (const r of again) assert.deepEqual(bodies(r.rooms.join[room]), []);
   // The filtered poller gets the topic (it may have come with round 2's wake-up or after it).
-  const last = pollers.length - 1;
   const topicRes = await sync(pollers[last]!, undefined, 0, topicsOnly);
   assert.ok(topicRes.rooms.join[room]!.timeline.events.some((e) => e.type === "m.room.topic" && e.content.topic === "done"));
 });
