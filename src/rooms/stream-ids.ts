@@ -25,13 +25,16 @@ export class StreamIdGenerator {
   private reserved = Infinity;
   private reserving = false;
 
-  constructor(
-    start: number,
-    private readonly reserve?: Reserve,
-    private readonly block = 1000,
-  ) {
+  private readonly reserve?: Reserve;
+  private readonly block: number;
+
+  /** `reservation`: positions up to `upTo` are already persisted as reserved; more go `block` at a time. */
+  constructor(start: number, reservation?: { reserve: Reserve; upTo: number; block: number }) {
     this.last = start;
     this.safe = start;
+    this.reserve = reservation?.reserve;
+    this.reserved = reservation?.upTo ?? Infinity;
+    this.block = reservation?.block ?? 1000;
   }
 
   /**
@@ -41,10 +44,8 @@ export class StreamIdGenerator {
   static async persisted(db: Db, name: string, maxInTable: number, block = 1000): Promise<StreamIdGenerator> {
     const repo = streamsRepo(db);
     const start = Math.max(maxInTable, await repo.current(name));
-    const gen = new StreamIdGenerator(start, (upTo) => repo.raiseTo(name, upTo), block);
     await repo.raiseTo(name, start + block);
-    gen.reserved = start + block;
-    return gen;
+    return new StreamIdGenerator(start, { reserve: (upTo) => repo.raiseTo(name, upTo), upTo: start + block, block });
   }
 
   allocate(): number {
