@@ -4,12 +4,17 @@
 //
 //   npm run bench:sync                                  # SQLite, 300 rooms × 300 members
 //   node dist/bench/sync.js --rooms 300 --members 300 --events 20 [--postgres URL]
+//   node dist/bench/sync.js --pollers 0 --keep /tmp/rempart-sync-data   # build once, reuse after
 //
+// The initial-sync dataset (300 × 300 is 90,000 joins) is built with many rooms in flight at once
+// (--parallel, 16 by default): each room's joins go through its writer in order, and the writer's
+// group commit shares transactions across rooms. With --keep DIR (SQLite) the data directory is
+// kept and a later run with the same sizes reuses it instead of building it again.
 // The server runs in this process (the app and fastify on 127.0.0.1), so the load generator shares
 // its event loop: latencies include the client's side. Data is built through the services (room
 // writer, membership), never raw SQL. Prints figures, asserts nothing.
 import { freshPostgresDatabase } from "./lib/postgres.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -26,11 +31,13 @@ interface Options {
   events: number;
   pollers: number[];
   rounds: number;
+  parallel: number;
+  keep?: string;
   postgres?: string;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { rooms: 300, members: 300, events: 20, pollers: [1, 100, 1000], rounds: 20 };
+  const o: Options = { rooms: 300, members: 300, events: 20, pollers: [1, 100, 1000], rounds: 20, parallel: 16 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => argv[++i] ?? "";
@@ -40,6 +47,8 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--pollers") o.pollers = next().split(",").map(Number);
     else if (a === "--rounds") o.rounds = Number(next());
     else if (a === "--postgres") o.postgres = next();
+    else if (a === "--parallel") o.parallel = Number(next());
+    else if (a === "--keep") o.keep = next();
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -88,7 +97,10 @@ async function wakeUp(app: App, url: string, sender: Member, pollers: Member[], 
   const latencies: number[] = [];
   let failures = 0;
   let sentAt = 0;
-  const baseListeners = (app.notifier as unknown as { emitter: { listenerCount(e: string): number } }).emitter.listenerCount("room");
+  // Servers before the long-poll registry held one notifier listener per parked long-poll.
+  const listeners = () => (app.notifier as unknown as { emitter: { listenerCount(e: string): number } }).emitter.listenerCount("room");
+  const baseListeners = listeners();
+  const sync = app.sync as { parkedLongPolls?: () => number };
   const filter = encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 5 }, state: { lazy_load_members: true } } }));
   for (let r = 0; r < rounds; r++) {
     const returned: Promise<void>[] = [];
@@ -114,8 +126,8 @@ async function wakeUp(app: App, url: string, sender: Member, pollers: Member[], 
       );
       if (i % 50 === 49) await sleep(20);
     }
-    // Send only once every long-poll is parked on the server (each holds a room-event listener).
-    const parked = () => (app.notifier as unknown as { emitter: { listenerCount(e: string): number } }).emitter.listenerCount("room") - baseListeners;
+    // Send only once every long-poll is parked on the server.
+    const parked = () => (sync.parkedLongPolls ? sync.parkedLongPolls() : listeners() - baseListeners);
     for (let i = 0; i < 600 && parked() < pollers.length; i++) await sleep(50);
     await sleep(50);
     sentAt = performance.now();
@@ -126,9 +138,57 @@ async function wakeUp(app: App, url: string, sender: Member, pollers: Member[], 
   return latencies;
 }
 
+/** Joins queue device-list updates that are written after the join returns: wait for them, so
+ * that they do not run during the measurements. */
+async function settle(app: App): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const q = app.e2ee.deviceLists.settled();
+    await q;
+    if (app.e2ee.deviceLists.settled() === q) return;
+  }
+}
+
+/**
+ * The initial-sync dataset: `rooms` rooms of `members` members (one of them the subject) with
+ * `events` messages each, built through the services with `parallel` rooms in flight at once.
+ */
+async function buildDataset(app: App, o: Options): Promise<Member> {
+  log(`building ${o.rooms} rooms × ${o.members} members × ${o.events} events through the services, ${o.parallel} rooms at a time`);
+  const t0 = performance.now();
+  const members = await makeUsers(app, "m", o.members - 1);
+  const [subject] = await makeUsers(app, "subject", 1);
+  let nextRoom = 0;
+  let done = 0;
+  const buildRoom = async (r: number) => {
+    const creator = members[r % members.length]!;
+    const roomId = (await app.rooms.create({ userId: creator.userId, deviceId: "BENCH" }, { preset: "public_chat", name: `Room ${r}` })).room_id;
+    await app.membership.join(subject!.userId, roomId);
+    for (const m of members) if (m !== creator) await app.membership.join(m.userId, roomId);
+    for (let e = 0; e < o.events; e++) {
+      const who = members[(r + e) % members.length]!;
+      await app.rooms.send({ userId: who.userId, deviceId: "BENCH" }, roomId, "m.room.message", { msgtype: "m.text", body: `message ${e} in room ${r}` }, `i${r}-${e}`);
+    }
+    if (++done % 25 === 0) log(`  ${done} rooms (${Math.round((performance.now() - t0) / 1000)} s)`);
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(o.parallel, o.rooms) }, async () => {
+      while (nextRoom < o.rooms) await buildRoom(nextRoom++);
+    }),
+  );
+  await settle(app);
+  log(`  built in ${Math.round((performance.now() - t0) / 1000)} s (device-list updates included)`);
+  return subject!;
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  const dataDir = mkdtempSync(join(tmpdir(), "rempart-bench-sync-"));
+  if (o.keep && o.postgres) throw new Error("--keep works with SQLite only");
+  if (o.keep) mkdirSync(o.keep, { recursive: true });
+  const dataDir = o.keep ?? mkdtempSync(join(tmpdir(), "rempart-bench-sync-"));
+  const datasetFile = join(dataDir, "bench-dataset.json");
+  const datasetKey = `${o.rooms}x${o.members}x${o.events}`;
+  const kept = o.keep && existsSync(datasetFile) ? (JSON.parse(readFileSync(datasetFile, "utf8")) as { key: string; subject: string }) : undefined;
+  if (kept && kept.key !== datasetKey) throw new Error(`${dataDir} holds a ${kept.key} dataset; use another --keep directory`);
   const pgDb = o.postgres ? await freshPostgresDatabase(o.postgres, "rempart_bench_sync") : undefined;
   const config = resolveConfig({
     server_name: "bench.test",
@@ -149,10 +209,12 @@ async function main(): Promise<void> {
     // --- wake-up latency ---
     const maxPollers = Math.max(0, ...o.pollers);
     log(`creating ${maxPollers + 1} users for the long-poll room`);
-    const pollUsers = await makeUsers(app, "poller", maxPollers);
-    const [sender] = await makeUsers(app, "sender", 1);
+    const runId = randomBytes(3).toString("hex");
+    const pollUsers = await makeUsers(app, `poller${runId}_`, maxPollers);
+    const [sender] = await makeUsers(app, `sender${runId}_`, 1);
     const room = (await app.rooms.create({ userId: sender!.userId, deviceId: "BENCH" }, { preset: "public_chat" })).room_id;
     for (const u of pollUsers) await app.membership.join(u.userId, room);
+    await settle(app);
     for (const n of o.pollers.filter((x) => x > 0)) {
       const rounds = n >= 1000 ? Math.max(3, Math.round(o.rounds / 2)) : o.rounds;
       log(`wake-up: ${n} pollers × ${rounds} rounds`);
@@ -171,28 +233,20 @@ async function main(): Promise<void> {
 
     // --- initial sync of a user in many large rooms (--rooms 0 skips it) ---
     if (o.rooms > 0) {
-    log(`building ${o.rooms} rooms × ${o.members} members × ${o.events} events through the services`);
-    const t0 = performance.now();
-    const members = await makeUsers(app, "m", o.members - 1);
-    const [subject] = await makeUsers(app, "subject", 1);
-    for (let r = 0; r < o.rooms; r++) {
-      const creator = members[r % members.length]!;
-      const roomId = (await app.rooms.create({ userId: creator.userId, deviceId: "BENCH" }, { preset: "public_chat", name: `Room ${r}` })).room_id;
-      await app.membership.join(subject!.userId, roomId);
-      for (const m of members) if (m !== creator) await app.membership.join(m.userId, roomId);
-      for (let e = 0; e < o.events; e++) {
-        const who = members[(r + e) % members.length]!;
-        await app.rooms.send({ userId: who.userId, deviceId: "BENCH" }, roomId, "m.room.message", { msgtype: "m.text", body: `message ${e} in room ${r}` }, `i${r}-${e}`);
-      }
-      if (r % 25 === 24) log(`  ${r + 1} rooms (${Math.round((performance.now() - t0) / 1000)} s)`);
+    let subject: Member;
+    if (kept) {
+      log(`reusing the ${datasetKey} dataset kept in ${dataDir}`);
+      subject = { userId: kept.subject, token: (await app.accounts.startSession(kept.subject, {})).access_token };
+    } else {
+      subject = await buildDataset(app, o);
+      if (o.keep) writeFileSync(datasetFile, JSON.stringify({ key: datasetKey, subject: subject.userId }));
     }
-    figures.setup_s = (performance.now() - t0) / 1000;
     const lazy = "filter=" + encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 10 }, state: { lazy_load_members: true } } }));
     const initial: number[] = [];
     let next = "";
     const cpuI = process.cpuUsage();
     for (let i = 0; i < 5; i++) {
-      const r = await syncOnce(url, subject!.token, `timeout=0&${lazy}`);
+      const r = await syncOnce(url, subject.token, `timeout=0&${lazy}`);
       initial.push(r.ms);
       next = r.body.next_batch;
     }
@@ -205,7 +259,7 @@ async function main(): Promise<void> {
     // --- incremental sync with nothing new ---
     const empty: number[] = [];
     const cpuE = process.cpuUsage();
-    for (let i = 0; i < 200; i++) empty.push((await syncOnce(url, subject!.token, `timeout=0&since=${next}&${lazy}`)).ms);
+    for (let i = 0; i < 200; i++) empty.push((await syncOnce(url, subject.token, `timeout=0&since=${next}&${lazy}`)).ms);
     const ce = process.cpuUsage(cpuE);
     figures.empty_incremental_cpu_ms = (ce.user + ce.system) / 1000 / 200;
     rows.push(["incremental sync, nothing new", `${o.rooms} rooms`, fmt(median(empty), 2), fmt(percentile(empty, 99), 2), "≤ 2"]);
@@ -216,7 +270,7 @@ async function main(): Promise<void> {
     await http.close();
     await app.close();
     await pgDb?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
   }
   console.log(table(rows));
   console.log(`BENCH_JSON ${JSON.stringify(figures)}`);

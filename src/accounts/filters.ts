@@ -42,8 +42,11 @@ export const filterSchema = z.looseObject({
 
 export type Filter = z.infer<typeof filterSchema>;
 
+const RESOLVED_MAX = 10_000;
+
 export class Filters {
   private readonly repo;
+  private readonly resolved = new Map<string, Filter>();
 
   constructor(storage: Storage) {
     this.repo = filtersRepo(storage.db);
@@ -60,9 +63,23 @@ export class Filters {
     return JSON.parse(row.filter_json) as Filter;
   }
 
-  /** A filter given to /sync as inline JSON or as a stored id. */
+  /**
+   * A filter given to /sync as inline JSON or as a stored id. Every sync of a client repeats the
+   * same one and a filter never changes once created (the spec has no update), so resolved filters
+   * are kept (read-only: callers must not modify them).
+   */
   async resolve(userId: string, param: string | undefined): Promise<Filter | undefined> {
     if (param === undefined || param === "") return undefined;
+    const key = `${userId}\u0000${param}`;
+    const hit = this.resolved.get(key);
+    if (hit) return hit;
+    const filter = await this.parse(userId, param);
+    if (this.resolved.size >= RESOLVED_MAX) this.resolved.delete(this.resolved.keys().next().value!);
+    this.resolved.set(key, filter);
+    return filter;
+  }
+
+  private async parse(userId: string, param: string): Promise<Filter> {
     if (param.trimStart().startsWith("{")) {
       let parsed: unknown;
       try {

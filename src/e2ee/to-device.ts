@@ -16,6 +16,7 @@ export const MAX_TO_DEVICE_MESSAGE_BYTES = 65536;
 /** At most this many messages per sync response; the rest come with the next one. */
 const SYNC_LIMIT = 100;
 const MAX_RECIPIENT_DEVICES = 10_000;
+const ACKED_MAX = 100_000;
 
 type Json = Record<string, unknown>;
 
@@ -23,6 +24,8 @@ export class ToDevice implements SyncExtension {
   readonly stream = "to_device" as const;
   private readonly repo;
   private otk?: OneTimeKeys;
+  /** Per device: the position it last acknowledged and the highest one delivered to it since. */
+  private readonly devices = new Map<string, { acked: number; delivered: number }>();
 
   private constructor(
     private readonly storage: Storage,
@@ -109,6 +112,11 @@ export class ToDevice implements SyncExtension {
     return this.repo.deleteMessagesUpTo(userId, deviceId, upTo);
   }
 
+  private note(device: string, v: { acked: number; delivered: number }): void {
+    if (!this.devices.has(device) && this.devices.size >= ACKED_MAX) this.devices.delete(this.devices.keys().next().value!);
+    this.devices.set(device, v);
+  }
+
   deleteInboxes(userId: string, deviceIds?: string[]): Promise<void> {
     return this.repo.deleteInboxes(userId, deviceIds);
   }
@@ -119,10 +127,24 @@ export class ToDevice implements SyncExtension {
       response.device_one_time_keys_count = counts.oneTimeKeyCounts;
       response.device_unused_fallback_key_types = counts.unusedFallbackKeyTypes;
     }
-    // The client has what it got up to `since`: those messages may go now.
-    if (since !== undefined && since > 0) await this.acknowledge(user.userId, user.deviceId, since);
+    // The client has what it got up to `since`: those messages may go now. Skipped when nothing
+    // can be left to delete: everything up to `since` committed before the token was issued, and
+    // a device this process acknowledged and has delivered nothing to since holds no delivered
+    // message (saves a write per idle sync).
+    const device = `${user.userId}|${user.deviceId}`;
+    const seen = this.devices.get(device);
+    if (since !== undefined && since > 0 && (!seen || (since > seen.acked && seen.delivered > seen.acked))) {
+      await this.acknowledge(user.userId, user.deviceId, since);
+      this.note(device, { acked: since, delivered: seen?.delivered ?? 0 });
+    }
+    // No position after the token: no message can be waiting (saves a query per idle sync).
+    if (since !== undefined && since >= upTo) return false;
     const rows = await this.repo.messages(user.userId, user.deviceId, since ?? 0, upTo, SYNC_LIMIT);
     if (rows.length === 0) return false;
+    const last = Number(rows[rows.length - 1]!.stream_id);
+    const now = this.devices.get(device);
+    // A device never acknowledged in this process stays unknown (its next sync acknowledges).
+    if (now) now.delivered = Math.max(now.delivered, last);
     response.to_device = { events: rows.map((r) => JSON.parse(r.message_json) as Json) };
     if (rows.length === SYNC_LIMIT) {
       // More are waiting: acknowledge only what this response carries.

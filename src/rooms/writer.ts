@@ -139,7 +139,7 @@ export class RoomWriter {
 
   static async open(storage: Storage, serverName: string, key: SigningKey, now: () => number, notifier: Notifier): Promise<RoomWriter> {
     const max = await eventsRepo(storage.db).maxStreamOrdering();
-    return new RoomWriter(storage, serverName, key, now, notifier, new StreamIdGenerator(max));
+    return new RoomWriter(storage, serverName, key, now, notifier, await StreamIdGenerator.persisted(storage.db, "events_reserved", max));
   }
 
   addPersistHook(hook: PersistHook): void {

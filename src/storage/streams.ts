@@ -1,5 +1,6 @@
 // Stream positions, allocated from the database so that several processes could share them
 // (DESIGN.md "More than one process").
+import { sql } from "kysely";
 import type { Db } from "./database.js";
 
 export const streamsRepo = (db: Db) => ({
@@ -14,6 +15,15 @@ export const streamsRepo = (db: Db) => ({
     if (row) return Number(row.position);
     await db.insertInto("streams").values({ name, position: 1 }).onConflict((oc) => oc.column("name").doNothing()).execute();
     return this.next(name);
+  },
+
+  /** Raises a stream's persisted position to `position` (never lowers it). */
+  async raiseTo(name: string, position: number): Promise<void> {
+    await db
+      .insertInto("streams")
+      .values({ name, position })
+      .onConflict((oc) => oc.column("name").doUpdateSet({ position: sql<number>`CASE WHEN streams.position < excluded.position THEN excluded.position ELSE streams.position END` }))
+      .execute();
   },
 
   async current(name: string): Promise<number> {

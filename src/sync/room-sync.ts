@@ -11,6 +11,7 @@ import { eventMatches, sqlPushdown } from "../rooms/event-filter.js";
 import { roomToken } from "../rooms/tokens.js";
 import type { SyncFilter } from "./sync-filter.js";
 import type { LazyMembersSent } from "./lazy-members.js";
+import type { RoomActivity } from "./room-activity.js";
 
 const MEMBER_PREFIX = "m.room.member\u0000";
 
@@ -45,6 +46,7 @@ export class RoomSyncBuilder {
     private readonly storage: Storage,
     private readonly now: () => number,
     private readonly lazySent: LazyMembersSent,
+    private readonly activity?: RoomActivity,
   ) {
     this.events = eventsRepo(storage.db);
   }
@@ -59,7 +61,11 @@ export class RoomSyncBuilder {
     let cursor = upTo;
     let more = true;
     for (let round = 0; round < 6 && rows.length < limit && more; round++) {
-      const batch = await this.events.range(roomId, { after, upTo: cursor, dir: "b", limit: limit + 1, ...push });
+      const opts = { after, upTo: cursor, dir: "b" as const, limit: limit + 1, ...push };
+      // The long-polls one event wakes all read the same range: one query, shared.
+      const batch = this.activity
+        ? await this.activity.sharedRange(roomId, JSON.stringify(opts), () => this.events.range(roomId, opts))
+        : await this.events.range(roomId, opts);
       more = batch.length === limit + 1;
       for (const r of batch) {
         cursor = Number(r.stream_ordering) - 1;
@@ -128,10 +134,10 @@ export class RoomSyncBuilder {
   }
 
   /**
-   * Chooses which state entries go to the client (state filter, lazy-loaded members, redundant
-   * members) and serialises them.
+   * Chooses which state entries go to the client (lazy-loaded members, redundant members): the
+   * event ids to load, so that a sync loads the state of all its rooms in one query.
    */
-  async selectState(roomId: string, candidates: Map<StateKey, string>, timeline: EventRow[], viewer: Viewer & { deviceId: string }, filter: SyncFilter, opts: { alwaysMembersOf?: Set<string> } = {}): Promise<ClientEvent[]> {
+  pickState(roomId: string, candidates: Map<StateKey, string>, timeline: EventRow[], viewer: Viewer & { deviceId: string }, filter: SyncFilter, opts: { alwaysMembersOf?: Set<string> } = {}): string[] {
     const device = `${viewer.userId}|${viewer.deviceId}`;
     const wantedMembers = new Set<string>(opts.alwaysMembersOf ?? []);
     if (filter.lazyMembers) {
@@ -140,7 +146,7 @@ export class RoomSyncBuilder {
     }
     // Members whose membership event is itself in the timeline need not be repeated in state.
     const inTimeline = new Set(timeline.map((r) => r.event_id));
-    const pick: Array<[string, string, string]> = [];
+    const pick: string[] = [];
     for (const [k, id] of candidates) {
       if (inTimeline.has(id)) continue;
       const [type, key] = splitStateKey(k);
@@ -148,9 +154,14 @@ export class RoomSyncBuilder {
         if (!wantedMembers.has(key)) continue;
         if (!filter.redundantMembers && this.lazySent.alreadySent(device, roomId, key, id)) continue;
       }
-      pick.push([type, key, id]);
+      pick.push(id);
     }
-    const rows = await this.events.getMany(pick.map((p) => p[2]));
+    return pick;
+  }
+
+  /** The picked state rows through the state filter, serialised; records the members sent. */
+  finishState(roomId: string, rows: EventRow[], timeline: EventRow[], viewer: Viewer & { deviceId: string }, filter: SyncFilter): ClientEvent[] {
+    const device = `${viewer.userId}|${viewer.deviceId}`;
     const now = this.now();
     const out: ClientEvent[] = [];
     for (const r of rows) {
@@ -159,6 +170,19 @@ export class RoomSyncBuilder {
       out.push(toClientEvent(r, viewer, now));
     }
     if (filter.lazyMembers) for (const r of timeline) if (r.type === "m.room.member" && r.state_key !== null) this.lazySent.record(device, roomId, r.state_key, r.event_id);
+    return out;
+  }
+
+  /** pickState, load, finishState for one room. */
+  async selectState(roomId: string, candidates: Map<StateKey, string>, timeline: EventRow[], viewer: Viewer & { deviceId: string }, filter: SyncFilter, opts: { alwaysMembersOf?: Set<string> } = {}): Promise<ClientEvent[]> {
+    const rows = await this.events.getMany(this.pickState(roomId, candidates, timeline, viewer, filter, opts));
+    return this.finishState(roomId, rows, timeline, viewer, filter);
+  }
+
+  /** Loads events by id for many rooms at once, in chunks that stay under both databases' bind limits. */
+  async loadMany(ids: string[]): Promise<Map<string, EventRow>> {
+    const out = new Map<string, EventRow>();
+    for (let i = 0; i < ids.length; i += 1000) for (const r of await this.events.getMany(ids.slice(i, i + 1000))) out.set(r.event_id, r);
     return out;
   }
 

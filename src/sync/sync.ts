@@ -12,8 +12,11 @@ import type { Notifier } from "../rooms/notifier.js";
 import type { Filter } from "../accounts/filters.js";
 import type { Typing } from "./typing.js";
 import type { Receipts } from "./receipts.js";
-import { RoomSyncBuilder } from "./room-sync.js";
+import { RoomSyncBuilder, type Timeline } from "./room-sync.js";
+import type { EventRow } from "../storage/events.js";
 import { LazyMembersSent } from "./lazy-members.js";
+import { RoomActivity } from "./room-activity.js";
+import { Waiters, type Waiter } from "./waiters.js";
 import { SyncFilter } from "./sync-filter.js";
 import { emptyToken, formatToken, parseToken, type StreamName, type SyncToken } from "./token.js";
 import type { ClientEvent } from "../rooms/serialize.js";
@@ -58,6 +61,8 @@ export interface UnreadCounts {
 }
 
 export const MAX_SYNC_TIMEOUT_MS = 60_000;
+/** How soon a long-poll looks again for an event published but not yet visible. */
+const HIDDEN_RETRY_MS = 10;
 
 export class SyncService {
   private readonly events;
@@ -65,6 +70,8 @@ export class SyncService {
   private readonly accountData;
   private readonly builder: RoomSyncBuilder;
   private readonly lazySent = new LazyMembersSent();
+  private readonly activity: RoomActivity;
+  private readonly waiters: Waiters;
   private extensions: SyncExtension[] = [];
   private unread?: UnreadCounts;
   private globalDefaults = new Map<string, (userId: string) => Promise<Json>>();
@@ -82,13 +89,20 @@ export class SyncService {
     this.events = eventsRepo(storage.db);
     this.rooms = roomsRepo(storage.db);
     this.accountData = accountDataRepo(storage.db);
-    this.builder = new RoomSyncBuilder(storage, now, this.lazySent);
+    this.activity = new RoomActivity(notifier, writer.currentPosition());
+    this.waiters = new Waiters(notifier);
+    this.builder = new RoomSyncBuilder(storage, now, this.lazySent, this.activity);
   }
 
   static async open(storage: Storage, writer: RoomWriter, visibility: HistoryVisibility, notifier: Notifier, typing: Typing, receipts: Receipts, now: () => number): Promise<SyncService> {
     const s = new SyncService(storage, writer, visibility, notifier, typing, receipts, now);
     s.accountDataPosition = await streamsRepo(storage.db).current("account_data");
     return s;
+  }
+
+  /** Long-polls currently subscribed (for the sync benchmark). */
+  parkedLongPolls(): number {
+    return this.waiters.parked;
   }
 
   addExtension(ext: SyncExtension): void {
@@ -129,20 +143,40 @@ export class SyncService {
     const timeout = Math.min(Math.max(req.timeoutMs, 0), MAX_SYNC_TIMEOUT_MS);
     const deadline = Date.now() + timeout;
     // Subscribe before building, so nothing published in between is missed.
-    const waiter = since && !req.fullState && timeout > 0 ? new Waiter(this.notifier, user.userId) : undefined;
+    const waiter = since && !req.fullState && timeout > 0 ? this.waiters.subscribe(user.userId) : undefined;
     try {
       for (;;) {
         const upTo = this.currentToken();
+        if (waiter && since) {
+          // A parked long-poll with nothing new: wait without building (no query at all).
+          const quiet = await this.quiet(user, since, upTo);
+          const remaining = deadline - Date.now();
+          if (quiet && remaining > 0) {
+            waiter.watchRooms(quiet);
+            if (await this.waitFor(waiter, quiet, upTo, remaining)) continue;
+          }
+        }
         const { response, hasContent, roomIds } = await this.build(user, since, upTo, filter, req.fullState);
         if (!waiter || hasContent) return response;
         waiter.watchRooms(roomIds);
         const remaining = deadline - Date.now();
         if (remaining <= 0) return response;
-        if (!(await waiter.wait(remaining))) return response;
+        if (!(await this.waitFor(waiter, roomIds, upTo, remaining))) return response;
       }
     } finally {
       waiter?.close();
     }
+  }
+
+  /**
+   * Waits for news; true to look again. An event already published in one of the rooms but above
+   * the visible position (a write with an earlier position still in flight, in another room)
+   * brings no further notice when it becomes visible: look again shortly instead.
+   */
+  private async waitFor(waiter: Waiter, roomIds: string[], upTo: SyncToken, remaining: number): Promise<boolean> {
+    if (!this.activity.anyAfter(roomIds, upTo.events)) return waiter.wait(remaining);
+    await waiter.wait(Math.min(remaining, HIDDEN_RETRY_MS));
+    return true;
   }
 
   private async build(user: SyncUser, since: SyncToken | undefined, upTo: SyncToken, filter: SyncFilter, fullState: boolean): Promise<{ response: SyncResponse; hasContent: boolean; roomIds: string[] }> {
@@ -157,16 +191,12 @@ export class SyncService {
     };
     let hasContent = false;
     const viewer = { userId: user.userId, deviceId: user.deviceId };
-    const memberships = await this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]);
+    const memberships = await this.activity.membershipsOf(user.userId, () => this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]));
     const allRoomIds = memberships.map((m) => m.room_id);
     const joined = memberships.filter((m) => m.membership === "join" && filter.roomIncluded(m.room_id)).map((m) => m.room_id);
     const sinceEvents = since?.events ?? 0;
 
-    // Rooms with new events since the token (one query for all rooms).
-    // Nothing was written since the token: no room can be active (saves a query per empty poll).
-    const active = new Set(
-      since && !fullState ? (sinceEvents >= upTo.events ? [] : (await this.events.roomsWithEventsIn(joined, sinceEvents, upTo.events)).map((r) => r.room_id)) : joined,
-    );
+    const active = since && !fullState ? await this.activeRooms(joined, sinceEvents, upTo.events) : new Set(joined);
 
     // Account data (global and per room).
     const ad = since && since.account_data >= upTo.account_data ? [] : await this.accountData.since(user.userId, since?.account_data ?? 0);
@@ -195,6 +225,7 @@ export class SyncService {
     const typing = since && since.typing === upTo.typing ? new Map<string, string[]>() : this.typing.changes(joined, since?.typing ?? 0);
     const receipts = since && since.receipts >= upTo.receipts ? new Map<string, Json>() : await this.receipts.changes(user.userId, joined, since?.receipts ?? 0);
 
+    const joinedSections: Array<PreparedRoom & { ephemeral: Json[]; rad: Json[] }> = [];
     for (const m of memberships) {
       const roomId = m.room_id;
       if (!filter.roomIncluded(roomId)) continue;
@@ -206,10 +237,8 @@ export class SyncService {
         const ephemeral = limited(this.ephemeralFor(roomId, typing, receipts, filter), filter.f.room?.ephemeral?.limit);
         const rad = limited(roomAccountData.get(roomId) ?? [], filter.f.room?.account_data?.limit);
         if (!fresh && !active.has(roomId) && ephemeral.length === 0 && rad.length === 0) continue;
-        const section = await this.joinedRoom(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince);
-        section.ephemeral = { events: ephemeral };
-        section.account_data = { events: rad };
-        response.rooms.join[roomId] = section;
+        const room = await this.prepareJoined(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince);
+        joinedSections.push({ ...room, ephemeral, rad });
         hasContent = true;
       } else if (m.membership === "invite" || m.membership === "knock") {
         if (!changedSince) continue;
@@ -226,6 +255,20 @@ export class SyncService {
       }
     }
 
+    // The state and timelines of all joined rooms: loaded and serialised in batches, not per room.
+    const stateRows = await this.builder.loadMany(joinedSections.flatMap((r) => r.picks));
+    const timelines = await this.serializeTimelines(user, joinedSections);
+    for (const r of joinedSections) {
+      const state = this.builder.finishState(r.roomId, r.picks.map((id) => stateRows.get(id)).filter((x): x is EventRow => x !== undefined), r.tl.rows, user, filter);
+      response.rooms.join[r.roomId] = {
+        timeline: { events: await this.project(filter, timelines.get(r.roomId) ?? []), limited: r.tl.limited, prev_batch: r.tl.prevBatch },
+        state: { events: await this.project(filter, state) },
+        summary: r.summary,
+        ephemeral: { events: r.ephemeral },
+        account_data: { events: r.rad },
+      };
+    }
+
     if (this.unread) {
       const joinedIds = Object.keys(response.rooms.join);
       const counts = await this.unread.forRooms(user, joinedIds, filter.timeline?.unread_thread_notifications === true);
@@ -239,6 +282,45 @@ export class SyncService {
     return { response, hasContent, roomIds: allRoomIds };
   }
 
+  /**
+   * Nothing in (since, upTo] can concern the user: returns the rooms to watch, or undefined when
+   * there may be news (the build then decides). Every answer comes from memory (positions of each
+   * stream, the user's cached memberships, each room's newest positions): a parked long-poll costs
+   * no query. Conservative: streams other than room events only count as quiet when they have not
+   * moved at all.
+   */
+  private async quiet(user: SyncUser, since: SyncToken, upTo: SyncToken): Promise<string[] | undefined> {
+    if (since.account_data < upTo.account_data || since.receipts < upTo.receipts) return undefined;
+    for (const e of this.extensions) if (since[e.stream] < upTo[e.stream]) return undefined;
+    const memberships = await this.activity.membershipsOf(user.userId, () => this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]));
+    const joined: string[] = [];
+    for (const m of memberships) {
+      if (Number(m.stream_ordering) > since.events) return undefined;
+      if (m.membership === "join") joined.push(m.room_id);
+    }
+    if (since.events < upTo.events) for (const r of joined) if (this.activity.hasEventIn(r, since.events, upTo.events) !== false) return undefined;
+    if (since.typing !== upTo.typing && this.typing.changes(joined, since.typing).size > 0) return undefined;
+    return memberships.map((m) => m.room_id);
+  }
+
+  /** Rooms with new events in (since, upTo]: from memory, and one query for the rooms it cannot place. */
+  private async activeRooms(joined: string[], since: number, upTo: number): Promise<Set<string>> {
+    const active = new Set<string>();
+    if (since >= upTo) return active;
+    const unknown: string[] = [];
+    for (const roomId of joined) {
+      const has = this.activity.hasEventIn(roomId, since, upTo);
+      if (has) active.add(roomId);
+      else if (has === undefined) unknown.push(roomId);
+    }
+    if (unknown.length) for (const r of await this.events.roomsWithEventsIn(unknown, since, upTo)) active.add(r.room_id);
+    return active;
+  }
+
+  private view(roomId: string, userId: string) {
+    return this.activity.viewOf(roomId, userId, () => this.visibility.view(roomId, userId));
+  }
+
   private ephemeralFor(roomId: string, typing: Map<string, string[]>, receipts: Map<string, Json>, filter: SyncFilter): Json[] {
     const out: Json[] = [];
     const t = typing.get(roomId);
@@ -248,10 +330,11 @@ export class SyncService {
     return out;
   }
 
-  /** A joined room: its new timeline, and the state the client needs before it. */
-  private async joinedRoom(user: SyncUser, roomId: string, since: number | undefined, upTo: number, filter: SyncFilter, full: boolean): Promise<Json> {
+  /** A joined room: its new timeline, and which state the client needs before it (loaded later,
+   * with every other room's). */
+  private async prepareJoined(user: SyncUser, roomId: string, since: number | undefined, upTo: number, filter: SyncFilter, full: boolean): Promise<PreparedRoom> {
     const snap = await this.writer.snapshot(roomId);
-    const view = await this.visibility.view(roomId, user.userId);
+    const view = await this.view(roomId, user.userId);
     const tl = await this.builder.timeline(roomId, view, since ?? 0, upTo, filter);
     const atHead = upTo >= snap.latest.streamOrdering;
     let candidates: Map<string, string>;
@@ -265,18 +348,33 @@ export class SyncService {
     if (!full && !(tl.limited && tl.rows.length) && filter.lazyMembers) {
       for (const k of [...candidates.keys()]) if (!k.startsWith("m.room.member\u0000")) candidates.delete(k);
     }
-    const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
-    return {
-      timeline: { events: await this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },
-      state: { events: await this.project(filter, state) },
-      summary: this.builder.summary(snap, user.userId),
-    };
+    return { roomId, tl, picks: this.builder.pickState(roomId, candidates, tl.rows, user, filter), summary: this.builder.summary(snap, user.userId) };
+  }
+
+  /** Serialises the timelines of many rooms with a few calls (aggregations are loaded per call). */
+  private async serializeTimelines(user: SyncUser, rooms: PreparedRoom[]): Promise<Map<string, ClientEvent[]>> {
+    const out = new Map<string, ClientEvent[]>();
+    for (let i = 0; i < rooms.length; ) {
+      const chunk: PreparedRoom[] = [];
+      let n = 0;
+      while (i < rooms.length && (chunk.length === 0 || n + rooms[i]!.tl.rows.length <= 1000)) {
+        n += rooms[i]!.tl.rows.length;
+        chunk.push(rooms[i++]!);
+      }
+      const events = await this.builder.serializeTimeline(chunk.flatMap((r) => r.tl.rows), user);
+      let at = 0;
+      for (const r of chunk) {
+        out.set(r.roomId, events.slice(at, at + r.tl.rows.length));
+        at += r.tl.rows.length;
+      }
+    }
+    return out;
   }
 
   /** A room the user left: the timeline up to their leave. */
   private async leftRoom(user: SyncUser, roomId: string, since: number | undefined, leavePos: number, filter: SyncFilter): Promise<Json> {
     const snap = await this.writer.snapshot(roomId);
-    const view = await this.visibility.view(roomId, user.userId);
+    const view = await this.view(roomId, user.userId);
     const tl = await this.builder.timeline(roomId, view, since ?? 0, leavePos, filter);
     const candidates = since === undefined || tl.limited ? await this.builder.stateBeforeTimeline(snap, tl.rows, false, leavePos) : new Map<string, string>();
     const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
@@ -303,68 +401,16 @@ export class SyncService {
   }
 }
 
+interface PreparedRoom {
+  roomId: string;
+  tl: Timeline;
+  /** Ids of the state events to send before the timeline. */
+  picks: string[];
+  summary: Json;
+}
+
 /** A filter's `limit` on a list of events: the newest ones. */
 function limited<T>(events: T[], limit: number | undefined): T[] {
   if (limit === undefined || events.length <= limit) return events;
   return limit === 0 ? [] : events.slice(-limit);
-}
-
-/** Long-poll waiting: resolves when something relevant to the user is published. */
-class Waiter {
-  private rooms?: Set<string>;
-  /** Rooms with news that arrived before the room list was known. */
-  private early = new Set<string>();
-  private wake?: () => void;
-  private fired = false;
-  private offs: Array<() => void>;
-
-  constructor(notifier: Notifier, private readonly userId: string) {
-    const hit = () => {
-      this.fired = true;
-      this.wake?.();
-    };
-    this.offs = [
-      notifier.onRoomEvent((n) => {
-        if (n.membershipOf === this.userId || this.rooms?.has(n.roomId)) hit();
-        else if (!this.rooms) this.early.add(n.roomId);
-      }),
-      notifier.onUsers((_s, users) => {
-        if (users.includes(this.userId)) hit();
-      }),
-      notifier.onRoom((_s, roomId) => {
-        if (this.rooms?.has(roomId)) hit();
-        else if (!this.rooms) this.early.add(roomId);
-      }),
-    ];
-  }
-
-  watchRooms(ids: string[]): void {
-    this.rooms = new Set(ids);
-    for (const r of this.early) if (this.rooms.has(r)) this.fired = true;
-    this.early.clear();
-  }
-
-  /** True if woken by news, false on timeout. */
-  wait(ms: number): Promise<boolean> {
-    if (this.fired) {
-      this.fired = false;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve(false);
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.fired = false;
-        resolve(true);
-      };
-    });
-  }
-
-  close(): void {
-    for (const off of this.offs) off();
-  }
 }

@@ -117,3 +117,20 @@ test("a gap larger than the timeline limit across a restart: limited, and prev_b
   }
   assert.deepEqual([...older, ...bodies(room)], sent, "every message once, in order");
 });
+
+test("positions are never reused after a restart, even when the newest events were purged", async () => {
+  // Events purged with their room can be the newest of the stream: a server that restarted from
+  // the highest position left in the table would hand the purged positions out again, and a
+  // client whose token covers them would never see the events that reuse them.
+  const admin = await s.user("purger", { admin: true });
+  const kept = (await call(s.url, "POST", `${C}/createRoom`, { token: alice.accessToken, body: { preset: "public_chat" } })).body.room_id as string;
+  assert.equal((await call(s.url, "POST", `${C}/join/${encodeURIComponent(kept)}`, { token: bob.accessToken })).status, 200);
+  const doomed = (await call(s.url, "POST", `${C}/createRoom`, { token: admin.accessToken, body: { preset: "public_chat" } })).body.room_id as string;
+  for (let i = 0; i < 5; i++) await say(admin, doomed, `doomed ${i}`);
+  const t = (await sync(bob)).next_batch;
+  const del = await call(s.url, "DELETE", `/_synapse/admin/v1/rooms/${encodeURIComponent(doomed)}`, { token: admin.accessToken, body: { purge: true } });
+  assert.equal(del.status, 200, JSON.stringify(del.body));
+  s = await s.restart();
+  await say(alice, kept, "after the purge");
+  assert.deepEqual(bodies((await sync(bob, t)).rooms.join[kept]), ["after the purge"]);
+});
