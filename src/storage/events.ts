@@ -16,6 +16,11 @@ export interface StateRow {
 export const eventsRepo = (db: Db) => ({
   insert: (row: EventRow) => db.insertInto("events").values(row).execute(),
 
+  /** Many rows in few statements (the bulk importer); chunks stay under SQLite's parameter limit. */
+  insertMany: async (rows: EventRow[]) => {
+    for (let i = 0; i < rows.length; i += 100) await db.insertInto("events").values(rows.slice(i, i + 100)).execute();
+  },
+
   get: (eventId: string) => db.selectFrom("events").selectAll().where("event_id", "=", eventId).executeTakeFirst(),
 
   getMany: (eventIds: string[]) =>
