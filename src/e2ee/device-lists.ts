@@ -19,8 +19,10 @@ import type { SyncExtension, SyncResponse, SyncUser } from "../sync/sync.js";
 import { E2eStream } from "./streams.js";
 import type { Logger } from "pino";
 
-export type Mark = (userId: string, observer?: string, kind?: "changed" | "left" | "joined_room") => void;
+export type Mark = (userId: string, observer?: string, kind?: "changed" | "left" | "joined" | "joined_room") => void;
 
+/** Broadcast row of a join: "changed" for those sharing a room with the joiner, not for the joiner. */
+const JOINED = "joined";
 /** Row kind addressed to a joiner: `user_id` holds the room id, whose members it sees "changed". */
 const JOINED_ROOM = "joined_room";
 
@@ -162,8 +164,9 @@ export class DeviceLists implements SyncExtension {
         for (const m of membersOf.get(r.user_id)!) latest.set(m, "changed");
         continue;
       }
+      if (r.kind === JOINED && r.user_id === observer) continue;
       if (r.observer === "" && r.user_id !== observer && !visible.has(r.user_id)) continue;
-      latest.set(r.user_id, r.kind);
+      latest.set(r.user_id, r.kind === JOINED ? "changed" : r.kind);
     }
     const changed: string[] = [];
     const left: string[] = [];
@@ -182,6 +185,6 @@ export class DeviceLists implements SyncExtension {
 
 /** A join: the joiner "changed" for everyone sharing a room with them; the room's members for the joiner. */
 function markJoin(mark: Mark, roomId: string, userId: string): void {
-  mark(userId);
+  mark(userId, "", JOINED);
   mark(roomId, userId, JOINED_ROOM);
 }

@@ -61,6 +61,7 @@ test("bulk joins: members, state and device lists, in batches", async () => {
   const bobSync = await call(s.url, "GET", `${V3}/sync?timeout=0&since=${enc(since)}`, { token: bob.accessToken });
   const bobChanged = ((bobSync.body.device_lists as { changed?: string[] } | undefined)?.changed ?? []) as string[];
   assert.ok(bobChanged.includes(alice.userId) && bobChanged.includes(crowd[0]!), "bob sees the room's members");
+  assert.ok(!bobChanged.includes(bob.userId), "a join is no change of the joiner for the joiner");
 });
 
 test("imported history reads back in order through /messages, with its own timestamps and relations", async () => {
