@@ -8,7 +8,7 @@ import { signEvent, verifyJsonSignature } from "../matrix/signing.js";
 import { eventIdFor } from "../matrix/event-id.js";
 import { canonicalJson } from "../matrix/canonical-json.js";
 import { authorizeEvent } from "../matrix/auth-rules.js";
-import { selectAuthEventIds } from "../matrix/auth-events.js";
+import { authEventTypesFor } from "../matrix/auth-events.js";
 import { stateKey, type PDU, type StateKey } from "../matrix/pdu.js";
 import { requireRoomVersion, type RoomVersionId } from "../matrix/room-versions.js";
 import { MatrixError, forbidden } from "../http/errors.js";
@@ -40,6 +40,13 @@ export interface BuildDraft {
  */
 export function buildEvent(base: BuildBase, draft: BuildDraft, ts: number, serverName: string, key: SigningKey): PDU {
   const rv = requireRoomVersion(base.version);
+  // The auth events, looked up once and handed to the rules: without them the rules index the
+  // whole room state per event, which made every send cost O(members) (quadratic on import).
+  const authEvents: PDU[] = [];
+  for (const [type, k] of authEventTypesFor({ type: draft.type, sender: draft.sender, content: draft.content, state_key: draft.state_key }, base.version)) {
+    const found = base.state.get(stateKey(type, k));
+    if (found) authEvents.push(found);
+  }
   const pdu: Record<string, unknown> = {
     room_id: base.roomId,
     type: draft.type,
@@ -48,7 +55,7 @@ export function buildEvent(base: BuildBase, draft: BuildDraft, ts: number, serve
     origin_server_ts: ts,
     prev_events: [base.latest.eventId],
     depth: base.latest.depth + 1,
-    auth_events: selectAuthEventIds({ type: draft.type, sender: draft.sender, content: draft.content, state_key: draft.state_key }, base.state, base.version),
+    auth_events: authEvents.map((a) => a.event_id),
   };
   if (draft.state_key !== undefined) pdu.state_key = draft.state_key;
   if (draft.type === "m.room.redaction" && draft.redacts) {
@@ -63,6 +70,7 @@ export function buildEvent(base: BuildBase, draft: BuildDraft, ts: number, serve
   const full = { ...signed, event_id: eventId } as unknown as PDU;
   const auth = authorizeEvent(full, base.state, base.version, {
     createEvent: base.createEvent,
+    authEvents,
     verifySignature: verifyJsonSignature,
     // Every event here was just signed by this server.
     isSignedByServer: (_ev, server) => server === serverName,
