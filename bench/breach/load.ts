@@ -114,6 +114,9 @@ export async function loadPlan(app: App, plan: Plan, clock: SimClock, _baseUrl: 
   for (const m of plan.messages) byRoom[m.room]!.push(m);
   const rooms = forumIds.map((_, f) => ({ f, r: rng(plan.seed + 1000 + f), recent: [] as { id: string; sender: number }[], at: 0, files: 0 }));
   const realNow = Date.now();
+  t = Date.now();
+  const before = written;
+  let reported = 0;
   const importPhase = async (olderThan: number) => {
     await inBatches(rooms, 2, async (room) => {
       const all = byRoom[room.f]!;
@@ -153,11 +156,13 @@ export async function loadPlan(app: App, plan: Plan, clock: SimClock, _baseUrl: 
           }
         };
         await app.roomImporter.importEvents(forumIds[room.f]!, drafts(), { onBuilt: (id) => (lastId = id) });
+        if (Math.floor((written - before) / 100_000) > reported) {
+          reported = Math.floor((written - before) / 100_000);
+          phase("forum history so far", t, written - before);
+        }
       }
     });
   };
-  t = Date.now();
-  const before = written;
   await importPhase(THREE_WEEKS_MS);
   truth.catchUpToken = formatToken(app.sync.currentToken());
   await importPhase(-1);
