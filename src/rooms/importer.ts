@@ -20,7 +20,7 @@
 import type { Storage, Db } from "../storage/database.js";
 import { eventsRepo, type EventRow } from "../storage/events.js";
 import { roomsRepo } from "../storage/rooms.js";
-import { insertSearchEntry } from "../storage/search.js";
+import { insertSearchEntries } from "../storage/search.js";
 import type { SigningKey } from "../matrix/signing.js";
 import type { PDU, StateKey } from "../matrix/pdu.js";
 import { MatrixError } from "../http/errors.js";
@@ -149,15 +149,15 @@ export class RoomImporter {
         // Only the last event of each state key in the batch is current.
         const current = new Map<StateKey, number>();
         batch.forEach((b, i) => b.key && current.set(b.key, i));
-        for (const i of current.values()) {
-          const b = batch[i]!;
-          await events.upsertCurrentState({ room_id: room.roomId, type: b.pdu.type, state_key: b.pdu.state_key!, event_id: b.pdu.event_id, stream_ordering: positions[i]!, membership: b.membership });
-        }
-        for (let i = 0; i < batch.length; i++) {
-          const b = batch[i]!;
-          for (const s of searchEntriesFor(b.pdu)) await insertSearchEntry(tx, this.storage.dialect, { ...s, event_id: b.pdu.event_id, room_id: room.roomId, stream_ordering: positions[i]! });
-          if (this.hooks.length && b.membership !== null) for (const h of this.hooks) await h(tx, snapshot, b.pdu);
-        }
+        await events.upsertCurrentStateMany(
+          [...current.values()].map((i) => {
+            const b = batch[i]!;
+            return { room_id: room.roomId, type: b.pdu.type, state_key: b.pdu.state_key!, event_id: b.pdu.event_id, stream_ordering: positions[i]!, membership: b.membership };
+          }),
+        );
+        const search = batch.flatMap((b, i) => searchEntriesFor(b.pdu).map((s) => ({ ...s, event_id: b.pdu.event_id, room_id: room.roomId, stream_ordering: positions[i]! })));
+        await insertSearchEntries(tx, this.storage.dialect, search);
+        for (const b of batch) if (this.hooks.length && b.membership !== null) for (const h of this.hooks) await h(tx, snapshot, b.pdu);
         const joined = batch.filter((b) => b.membership === "join").map((b) => b.pdu.state_key!);
         if (joined.length) await roomsRepo(tx).unforgetMany([...new Set(joined)], room.roomId);
       });

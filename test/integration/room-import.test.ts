@@ -116,6 +116,17 @@ test("imported history reads back in order through /messages, with its own times
   );
 });
 
+test("imported state changes: the last one of an import is current, with prev_content", async () => {
+  const ts = Date.now() - 2 * DAY;
+  const names = ["Forum 1", "Forum 2", "Forum 3"].map((name, i): ImportDraft => ({ type: "m.room.name", state_key: "", sender: alice.userId, content: { name }, ts: ts + i }));
+  const res = await s.app.roomImporter.importEvents(roomId, names, { batchSize: 2 });
+  assert.equal((await B.getStateEvent(roomId, "m.room.name", "")).name, "Forum 3");
+  const last = await B.fetchRoomEvent(roomId, res.eventIds[2]!);
+  assert.equal((last.unsigned?.prev_content as { name?: string } | undefined)?.name, "Forum 2");
+  // Back to the name the other tests expect, through the normal writer.
+  await A.setRoomName(roomId, "Forum");
+});
+
 test("imported history notifies nobody", async () => {
   const before = await call(s.url, "GET", `${V3}/notifications`, { token: alice.accessToken });
   await s.app.roomImporter.importEvents(roomId, [{ type: "m.room.message", sender: bob.userId, content: { msgtype: "m.text", body: `alice: ${alice.userId} Alice` }, ts: Date.now() - DAY }]);
