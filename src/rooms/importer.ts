@@ -58,7 +58,10 @@ export interface MembershipChange {
   now: string;
 }
 
-/** Work that commits with each imported event (e.g. refusing joins into blocked rooms). */
+/**
+ * Work that commits with each imported membership event (e.g. refusing joins into blocked rooms),
+ * given the room as it was before the batch. Only membership events: nothing else needs one yet.
+ */
 export type ImportHook = (tx: Db, room: RoomSnapshot, pdu: PDU) => Promise<void>;
 /** Runs after a batch is committed with the memberships it changed (in event order). */
 export type MembershipListener = (roomId: string, changes: MembershipChange[]) => Promise<void>;
@@ -157,7 +160,7 @@ export class RoomImporter {
         );
         const search = batch.flatMap((b, i) => searchEntriesFor(b.pdu).map((s) => ({ ...s, event_id: b.pdu.event_id, room_id: room.roomId, stream_ordering: positions[i]! })));
         await insertSearchEntries(tx, this.storage.dialect, search);
-        for (const b of batch) if (this.hooks.length && b.membership !== null) for (const h of this.hooks) await h(tx, snapshot, b.pdu);
+        for (const b of batch) if (b.membership !== null) for (const h of this.hooks) await h(tx, snapshot, b.pdu);
         const joined = batch.filter((b) => b.membership === "join").map((b) => b.pdu.state_key!);
         if (joined.length) await roomsRepo(tx).unforgetMany([...new Set(joined)], room.roomId);
       });
