@@ -68,6 +68,7 @@ import { LoginHooks } from "./security/login-hooks.js";
 import { WebSessions } from "./security/web-sessions.js";
 import { LoginAlerts } from "./security/login-alerts.js";
 import { createE2ee, type E2ee } from "./e2ee/index.js";
+import { RoomImporter } from "./rooms/importer.js";
 import { pruneTrail } from "./security/audit/retention.js";
 import { SecurityConsole } from "./security/console.js";
 import { Forensics } from "./security/forensics/service.js";
@@ -90,6 +91,8 @@ export interface App {
   filters: Filters;
   notifier: Notifier;
   roomWriter: RoomWriter;
+  /** Bulk import of history through the room writer (no push, one wake per batch). */
+  roomImporter: RoomImporter;
   roomReader: RoomReader;
   membership: Membership;
   rooms: Rooms;
@@ -151,6 +154,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const profiles = new Profiles(storage);
   const notifier = new LocalNotifier();
   const roomWriter = await RoomWriter.open(storage, config.server_name, key, now, notifier);
+  const roomImporter = new RoomImporter(storage, roomWriter, config.server_name, key, notifier);
   const users = usersRepo(storage.db);
   const membership = new Membership(storage, roomWriter, profiles, config.server_name, async (u) => {
     const row = await users.get(u);
@@ -223,6 +227,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const devices = new Devices(storage, sessions, now);
   accounts.deleteDevices = (userId, ids) => devices.delete(userId, ids);
   const e2ee = await createE2ee({ storage, serverName: config.server_name, notifier, writer: roomWriter, sync, devices, accounts, log, now });
+  roomImporter.onMemberships((roomId, changes) => e2ee.deviceLists.membershipsImported(roomId, changes));
   // Retention: once a day, prune audit records past retention_days up to a signed checkpoint.
   const retentionTimer = setInterval(() => {
     pruneTrail(storage, rg.audit.retention_days, now()).catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, "audit retention failed"));
@@ -246,6 +251,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     filters: new Filters(storage),
     notifier,
     roomWriter,
+    roomImporter,
     roomReader,
     membership,
     rooms: new Rooms(storage, roomWriter, membership, profiles, config.server_name, config.default_room_version, now),
@@ -331,6 +337,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   app.adminRooms = new AdminRooms(storage, config.server_name, roomWriter, membership, app.rooms, log, now);
   app.serverNotices = new ServerNotices(storage, config, accounts, accountData, roomWriter, membership, app.rooms, now);
   roomWriter.addPersistHook(refuseJoinsToBlockedRooms);
+  roomImporter.addPersistHook((tx, room, pdu) => refuseJoinsToBlockedRooms(tx, room, pdu, 0));
   // A room deletion running in the background (admin API v2) finishes before storage closes.
   const closeStorage = app.close;
   app.close = async () => {

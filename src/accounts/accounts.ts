@@ -95,6 +95,39 @@ export class Accounts {
     return userId;
   }
 
+  /**
+   * Creates many accounts at once (bulk provisioning, the breach harness): one transaction, batch
+   * inserts, and password hashing only for the accounts that have a password. All or nothing:
+   * if one id is invalid or taken, none is created (M_INVALID_USERNAME / M_USER_IN_USE).
+   */
+  async createUsers(accounts: Array<{ localpart: string; password: string | null; displayname?: string }>): Promise<string[]> {
+    for (const a of accounts) {
+      this.validateLocalpart(a.localpart);
+      if (a.password !== null) this.passwords.checkNew(a.password);
+    }
+    const ts = this.now();
+    const rows = await Promise.all(
+      accounts.map(async (a) => ({
+        user_id: this.userId(a.localpart),
+        localpart: a.localpart,
+        password_hash: a.password === null ? null : await this.passwords.hash(a.password),
+        admin: 0,
+        deactivated: 0,
+        locked: 0,
+        user_type: null,
+        displayname: a.displayname ?? a.localpart,
+        avatar_url: null,
+        created_ts: ts,
+      })),
+    );
+    if (new Set(rows.map((r) => r.user_id)).size !== rows.length) throw userInUse();
+    await this.storage.db.transaction().execute(async (tx) => {
+      // Fewer rows inserted than asked: some id was taken; roll everything back.
+      if ((await usersRepo(tx).insertMany(rows)) !== rows.length) throw userInUse();
+    });
+    return rows.map((r) => r.user_id);
+  }
+
   /** Creates (or reuses) a device and issues tokens for it. */
   async startSession(userId: string, dev: NewDevice): Promise<LoginResult> {
     const deviceId = dev.deviceId ?? randomDeviceId();

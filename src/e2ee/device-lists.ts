@@ -1,8 +1,11 @@
 // Device-list tracking (client-server API "Tracking the device list for a user"): /sync's
 // device_lists.changed/left and /keys/changes. A change to a user's devices or cross-signing keys
-// is one broadcast row, seen by everyone who shares a room with that user (and the user). Joins
-// and leaves add rows addressed to the users concerned: a join makes the joiner and the members
-// "changed" for each other; a leave makes them "left" for each other once they share no room.
+// is one broadcast row, seen by everyone who shares a room with that user (and the user).
+// A join writes two rows whatever the room's size (never one per member, which made big rooms
+// quadratic): a broadcast row for the joiner (seen by everyone who now shares a room with them,
+// the room's members included) and one "joined_room" row addressed to the joiner and naming the
+// room, expanded at read time into the room's members. A leave makes the leaver and the members
+// "left" for each other once they share no room (one row per such member: leaves are rare).
 // We track every shared room, not only encrypted ones: a superset the spec allows, and a room can
 // become encrypted at any time.
 import type { Storage, Db } from "../storage/database.js";
@@ -10,12 +13,18 @@ import { e2eStreamsRepo, type DeviceListRow } from "../storage/e2ee-streams.js";
 import { eventsRepo } from "../storage/events.js";
 import type { Notifier, RoomEventNotice } from "../rooms/notifier.js";
 import type { RoomWriter } from "../rooms/writer.js";
+import type { MembershipChange } from "../rooms/importer.js";
 import { stateKey } from "../matrix/pdu.js";
 import type { SyncExtension, SyncResponse, SyncUser } from "../sync/sync.js";
 import { E2eStream } from "./streams.js";
 import type { Logger } from "pino";
 
-export type Mark = (userId: string, observer?: string, kind?: "changed" | "left") => void;
+export type Mark = (userId: string, observer?: string, kind?: "changed" | "left" | "joined" | "joined_room") => void;
+
+/** Broadcast row of a join: "changed" for those sharing a room with the joiner, not for the joiner. */
+const JOINED = "joined";
+/** Row kind addressed to a joiner: `user_id` holds the room id, whose members it sees "changed". */
+const JOINED_ROOM = "joined_room";
 
 export class DeviceLists implements SyncExtension {
   readonly stream = "device_lists" as const;
@@ -54,7 +63,7 @@ export class DeviceLists implements SyncExtension {
    * Runs `work` in one transaction with the device-list rows it marks, then wakes whoever must
    * hear of them. `mark(user)` broadcasts a change of `user`'s devices.
    */
-  async write<T>(work: (tx: Db, mark: Mark) => Promise<T>): Promise<T> {
+  async write<T>(work: (tx: Db, mark: Mark) => Promise<T>, wakeUsers?: string[]): Promise<T> {
     const rows: Omit<DeviceListRow, "stream_id">[] = [];
     const result = await this.positions.write(this.storage.db, async (tx, position) => {
       rows.length = 0;
@@ -62,7 +71,8 @@ export class DeviceLists implements SyncExtension {
       await e2eStreamsRepo(tx).insertDeviceListRows(rows.map((x) => ({ ...x, stream_id: position })));
       return r;
     });
-    if (rows.length) await this.wake(rows);
+    if (wakeUsers) this.notifier.publishToUsers("device_lists", wakeUsers);
+    else if (rows.length) await this.wake(rows);
     return result;
   }
 
@@ -89,31 +99,44 @@ export class DeviceLists implements SyncExtension {
   }
 
   private async membershipChanged(roomId: string, userId: string, eventId: string, prev: string | null): Promise<void> {
-    const events = eventsRepo(this.storage.db);
-    const ev = await events.get(eventId);
+    const ev = await eventsRepo(this.storage.db).get(eventId);
     if (!ev) return;
     const now = ev.membership;
     if (now === "join" && prev !== "join") {
-      const others = (await this.repo.joinedIn([roomId])).filter((u) => u !== userId);
-      await this.write(async (_tx, mark) => {
-        for (const m of others) {
-          mark(userId, m);
-          mark(m, userId);
-        }
-      });
+      await this.write(async (_tx, mark) => markJoin(mark, roomId, userId));
     } else if (prev === "join" && now !== "join") {
-      const others = (await this.repo.joinedIn([roomId])).filter((u) => u !== userId);
-      const myRooms = (await events.roomsForUser(userId, ["join"])).map((r) => r.room_id);
-      const stillShared = await this.repo.joinedAmong(myRooms, others);
-      const gone = others.filter((m) => !stillShared.has(m));
-      if (gone.length === 0) return;
-      await this.write(async (_tx, mark) => {
-        for (const m of gone) {
-          mark(userId, m, "left");
-          mark(m, userId, "left");
-        }
-      });
+      await this.left(roomId, userId);
     }
+  }
+
+  private async left(roomId: string, userId: string): Promise<void> {
+    const others = (await this.repo.joinedIn([roomId])).filter((u) => u !== userId);
+    const myRooms = (await eventsRepo(this.storage.db).roomsForUser(userId, ["join"])).map((r) => r.room_id);
+    const stillShared = await this.repo.joinedAmong(myRooms, others);
+    const gone = others.filter((m) => !stillShared.has(m));
+    if (gone.length === 0) return;
+    await this.write(async (_tx, mark) => {
+      for (const m of gone) {
+        mark(userId, m, "left");
+        mark(m, userId, "left");
+      }
+    });
+  }
+
+  /**
+   * Memberships imported in bulk (rooms/importer.ts): the joins of a batch in one write, waking
+   * the room's members and the joiners once (not the joiners' other rooms: they see the change at
+   * their next sync). Leaves go one by one, as from the writer.
+   */
+  async membershipsImported(roomId: string, changes: MembershipChange[]): Promise<void> {
+    const joiners = [...new Set(changes.filter((c) => c.now === "join" && c.prev !== "join").map((c) => c.userId))];
+    if (joiners.length) {
+      const wake = new Set([...(await this.repo.joinedIn([roomId])), ...joiners]);
+      await this.write(async (_tx, mark) => {
+        for (const u of joiners) markJoin(mark, roomId, u);
+      }, [...wake]);
+    }
+    for (const c of changes) if (c.prev === "join" && c.now !== "join") await this.left(roomId, c.userId);
   }
 
   /** Waits until the membership-driven updates queued so far are written (tests, shutdown). */
@@ -132,10 +155,18 @@ export class DeviceLists implements SyncExtension {
       const myRooms = (await eventsRepo(this.storage.db).roomsForUser(observer, ["join"])).map((r) => r.room_id);
       visible = await this.repo.joinedAmong(myRooms, broadcastUsers);
     }
+    const joinedRooms = [...new Set(rows.filter((r) => r.kind === JOINED_ROOM).map((r) => r.user_id))];
+    const membersOf = new Map<string, string[]>();
+    for (const roomId of joinedRooms) membersOf.set(roomId, (await this.repo.joinedIn([roomId])).filter((u) => u !== observer));
     const latest = new Map<string, string>();
     for (const r of rows) {
+      if (r.kind === JOINED_ROOM) {
+        for (const m of membersOf.get(r.user_id)!) latest.set(m, "changed");
+        continue;
+      }
+      if (r.kind === JOINED && r.user_id === observer) continue;
       if (r.observer === "" && r.user_id !== observer && !visible.has(r.user_id)) continue;
-      latest.set(r.user_id, r.kind);
+      latest.set(r.user_id, r.kind === JOINED ? "changed" : r.kind);
     }
     const changed: string[] = [];
     const left: string[] = [];
@@ -150,4 +181,10 @@ export class DeviceLists implements SyncExtension {
     response.device_lists = { changed, left };
     return changed.length > 0 || left.length > 0;
   }
+}
+
+/** A join: the joiner "changed" for everyone sharing a room with them; the room's members for the joiner. */
+function markJoin(mark: Mark, roomId: string, userId: string): void {
+  mark(userId, "", JOINED);
+  mark(roomId, userId, JOINED_ROOM);
 }

@@ -6,17 +6,16 @@
 // of the next, see send()); different rooms proceed in parallel.
 import { randomBytes } from "node:crypto";
 import type { Storage } from "../storage/database.js";
-import { eventsRepo, type EventRow } from "../storage/events.js";
+import { eventsRepo } from "../storage/events.js";
 import { roomsRepo } from "../storage/rooms.js";
 import type { SigningKey } from "../matrix/signing.js";
-import { signEvent, signNewEvent } from "../matrix/signing.js";
+import { signEvent } from "../matrix/signing.js";
 import { eventIdFor } from "../matrix/event-id.js";
 import { authorizeEvent, canRedact } from "../matrix/auth-rules.js";
+import { buildEvent, eventRowFor, MAX_EVENT_BYTES } from "./event-build.js";
 import { powerLevelsFrom } from "../matrix/power-levels.js";
-import { selectAuthEventIds } from "../matrix/auth-events.js";
 import { stateKey, type PDU, type StateKey } from "../matrix/pdu.js";
 import { requireRoomVersion, type RoomVersionId } from "../matrix/room-versions.js";
-import { verifyJsonSignature } from "../matrix/signing.js";
 import { MatrixError, forbidden, notFound } from "../http/errors.js";
 import { KeyedMutex } from "./keyed-mutex.js";
 import { StreamIdGenerator } from "./stream-ids.js";
@@ -24,7 +23,6 @@ import type { Notifier } from "./notifier.js";
 import { applyRedaction } from "./redactions.js";
 import { searchEntriesFor } from "./search-index.js";
 import { insertSearchEntry } from "../storage/search.js";
-import { relationOf } from "./relations-index.js";
 import { GroupCommit } from "../storage/group-commit.js";
 
 /** What a caller asks to write; the writer fills in everything else. */
@@ -57,6 +55,9 @@ export interface RoomSnapshot {
   latest: { eventId: string; depth: number; streamOrdering: number };
 }
 
+/** A room as the writer holds it, lent to the bulk importer under the room's lock. */
+export type WritableRoom = RoomCacheEntry;
+
 interface RoomCacheEntry {
   roomId: string;
   version: RoomVersionId;
@@ -81,8 +82,7 @@ interface InFlight {
   settled: Promise<void>;
 }
 
-/** The spec's limit on a whole event (client-server API "Size limits"). */
-export const MAX_EVENT_BYTES = 65536;
+export { MAX_EVENT_BYTES };
 const CACHE_ROOMS = 2000;
 
 /** A send queued for commit: the room's lock is released, the caller still waits for the commit. */
@@ -244,6 +244,25 @@ export class RoomWriter {
     });
   }
 
+  /**
+   * For the bulk importer (rooms/importer.ts): runs `fn` under the room's write lock with the
+   * writer's own cached room, whose state and forward extremity `fn` advances as it persists, and
+   * the server's event checks. If `fn` throws, the cached room is dropped so the next write reloads.
+   */
+  async withRoom<T>(roomId: string, fn: (room: WritableRoom, checks: readonly EventCheck[]) => Promise<T>): Promise<T> {
+    return this.mutex.run(roomId, async () => {
+      // Messages queued before the lock was taken commit first, so the import extends them.
+      await this.cache.get(roomId)?.inflight?.settled;
+      const entry = await this.load(roomId);
+      try {
+        return await fn(entry, this.checks);
+      } catch (e) {
+        this.cache.delete(roomId);
+        throw e;
+      }
+    });
+  }
+
   async roomExists(roomId: string): Promise<boolean> {
     return this.cache.has(roomId) || (await this.rooms.get(roomId)) !== undefined;
   }
@@ -305,36 +324,10 @@ export class RoomWriter {
   private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts?: WriteOptions): Promise<Persisted>;
   private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions, pipelined: boolean): Promise<Persisted | Queued>;
   private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions = {}, pipelined = false): Promise<Persisted | Queued> {
-    const rv = requireRoomVersion(entry.version);
     if (draft.type === "m.room.redaction") await this.checkRedaction(entry, draft);
-    const pdu: Record<string, unknown> = {
-      room_id: entry.roomId,
-      type: draft.type,
-      sender: draft.sender,
-      content: draft.content,
-      origin_server_ts: this.now(),
-      prev_events: [entry.tip.eventId],
-      depth: entry.tip.depth + 1,
-      auth_events: selectAuthEventIds({ type: draft.type, sender: draft.sender, content: draft.content, state_key: draft.state_key }, entry.state, entry.version),
-    };
-    if (draft.state_key !== undefined) pdu.state_key = draft.state_key;
-    if (draft.type === "m.room.redaction" && draft.redacts) {
-      // v11 moved `redacts` into content; older versions keep it top-level.
-      if (rv.redactsInContent) pdu.content = { ...draft.content, redacts: draft.redacts };
-      else pdu.redacts = draft.redacts;
-    }
-    const { event: signed, eventId, canonicalBytes: size } = signNewEvent(pdu, entry.version, this.serverName, this.key);
-    // Leaves room for what signing added and federation would add (spec limit on the whole event).
-    if (size > MAX_EVENT_BYTES - 1024) throw new MatrixError(413, "M_TOO_LARGE", `Event is too large (${size} bytes)`);
-    const full = { ...signed, event_id: eventId } as unknown as PDU;
-    const auth = authorizeEvent(full, entry.state, entry.version, {
-      createEvent: entry.createEvent,
-      verifySignature: verifyJsonSignature,
-      // Every event here was just signed by this server.
-      isSignedByServer: (_ev, server) => server === this.serverName,
-    });
-    if (!auth.allowed) throw forbidden(auth.reason);
-    const committed = this.persist(entry, full, opts.txn);
+    // Built on the room's tip: the newest event queued, which may not be committed yet (send()).
+    const base = { roomId: entry.roomId, version: entry.version, createEvent: entry.createEvent, state: entry.state, latest: entry.tip };
+    const committed = this.persist(entry, buildEvent(base, draft, this.now(), this.serverName, this.key), opts.txn);
     return pipelined ? { committed } : committed;
   }
 
@@ -342,33 +335,7 @@ export class RoomWriter {
   private async persist(entry: RoomCacheEntry, pdu: PDU, txn: WriteOptions["txn"], extra?: (tx: Storage["db"]) => Promise<void>): Promise<Persisted> {
     const position = this.streamIds.allocate();
     const isState = typeof pdu.state_key === "string";
-    const key = isState ? stateKey(pdu.type, pdu.state_key!) : undefined;
-    const replaced = key ? entry.state.get(key) : undefined;
-    const stored: PDU = { ...pdu };
-    if (replaced) {
-      // Served to clients as unsigned.prev_content (client-server API "State events").
-      stored.unsigned = { ...(pdu.unsigned ?? {}), replaces_state: replaced.event_id, prev_content: replaced.content, prev_sender: replaced.sender };
-    }
-    const rel = relationOf(pdu);
-    const membership = pdu.type === "m.room.member" && typeof pdu.content.membership === "string" ? pdu.content.membership : null;
-    const row: EventRow = {
-      stream_ordering: position,
-      event_id: pdu.event_id,
-      room_id: entry.roomId,
-      type: pdu.type,
-      state_key: isState ? pdu.state_key! : null,
-      sender: pdu.sender,
-      origin_server_ts: pdu.origin_server_ts,
-      depth: pdu.depth,
-      membership,
-      rel_type: rel?.relType ?? null,
-      relates_to: rel?.eventId ?? null,
-      thread_root: rel?.threadRoot ?? null,
-      redacted_by: null,
-      device_id: txn?.deviceId ?? null,
-      txn_id: txn?.txnId ?? null,
-      json: JSON.stringify(stored),
-    };
+    const { row, stored, key, membership } = eventRowFor(entry.roomId, pdu, position, entry.state, txn);
     let redactedTarget: PDU | undefined;
     // Queued behind the room's previous event, if that one is not committed yet (see send()).
     const previous = entry.inflight;

@@ -18,6 +18,11 @@ export const eventsRepo = (db: Db) => ({
   // The send path's statements are precompiled (compiled.ts).
   insert: (row: EventRow) => runCompiled(db, "events.insert", [row as unknown as Record<string, unknown>], ([v]) => db.insertInto("events").values(v as unknown as EventRow)),
 
+  /** Many rows in few statements (the bulk importer); chunks stay under SQLite's parameter limit. */
+  insertMany: async (rows: EventRow[]) => {
+    for (let i = 0; i < rows.length; i += 100) await db.insertInto("events").values(rows.slice(i, i + 100)).execute();
+  },
+
   get: (eventId: string) => db.selectFrom("events").selectAll().where("event_id", "=", eventId).executeTakeFirst(),
 
   getMany: (eventIds: string[]) =>
@@ -80,6 +85,23 @@ export const eventsRepo = (db: Db) => ({
         oc.columns(["room_id", "type", "state_key"]).doUpdateSet({ event_id: row.event_id, stream_ordering: row.stream_ordering, membership: row.membership }),
       )
       .execute(),
+
+  /** Many current-state rows at once (the bulk importer); at most one row per (room, type, state_key). */
+  upsertCurrentStateMany: async (rows: Array<{ room_id: string; type: string; state_key: string; event_id: string; stream_ordering: number; membership: string | null }>) => {
+    for (let i = 0; i < rows.length; i += 200) {
+      await db
+        .insertInto("current_state")
+        .values(rows.slice(i, i + 200))
+        .onConflict((oc) =>
+          oc.columns(["room_id", "type", "state_key"]).doUpdateSet((eb) => ({
+            event_id: eb.ref("excluded.event_id"),
+            stream_ordering: eb.ref("excluded.stream_ordering"),
+            membership: eb.ref("excluded.membership"),
+          })),
+        )
+        .execute();
+    }
+  },
 
   /** Events of a room in a stream range, in either direction. */
   range: (roomId: string, opts: { after?: number; upTo?: number; dir: "f" | "b"; limit: number; types?: string[]; notTypes?: string[]; senders?: string[]; notSenders?: string[]; containsUrl?: boolean }) => {

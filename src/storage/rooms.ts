@@ -13,6 +13,10 @@ export const roomsRepo = (db: Db) => ({
   forget: (userId: string, roomId: string) =>
     db.insertInto("forgotten_rooms").values({ user_id: userId, room_id: roomId }).onConflict((oc) => oc.columns(["user_id", "room_id"]).doNothing()).execute(),
   unforget: (userId: string, roomId: string) => db.deleteFrom("forgotten_rooms").where("user_id", "=", userId).where("room_id", "=", roomId).execute(),
+  /** Joins imported in bulk: none of these users has the room forgotten any more. */
+  unforgetMany: async (userIds: string[], roomId: string) => {
+    for (let i = 0; i < userIds.length; i += 500) await db.deleteFrom("forgotten_rooms").where("room_id", "=", roomId).where("user_id", "in", userIds.slice(i, i + 500)).execute();
+  },
   forgottenBy: async (userId: string) => new Set((await db.selectFrom("forgotten_rooms").select("room_id").where("user_id", "=", userId).execute()).map((r) => r.room_id)),
 
   getAlias: (alias: string) => db.selectFrom("room_aliases").selectAll().where("alias", "=", alias).executeTakeFirst(),

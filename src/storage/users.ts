@@ -18,6 +18,16 @@ export const usersRepo = (db: Db) => ({
     return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
   },
 
+  /** Inserts many users in chunks; returns how many were inserted (taken ids are skipped). */
+  async insertMany(rows: UserRow[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < rows.length; i += 500) {
+      const r = await db.insertInto("users").values(rows.slice(i, i + 500)).onConflict((oc) => oc.column("user_id").doNothing()).executeTakeFirst();
+      n += Number(r.numInsertedOrUpdatedRows ?? 0);
+    }
+    return n;
+  },
+
   update: (userId: string, patch: Partial<Omit<UserRow, "user_id">>) =>
     db.updateTable("users").set(patch).where("user_id", "=", userId).execute(),
 
