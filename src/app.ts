@@ -310,6 +310,8 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   sessions.limits = { idleMs: config.login_security.session_idle_timeout_ms, maxLifetimeMs: config.login_security.session_max_lifetime_ms };
   app.loginAlerts = new LoginAlerts(app, log);
   app.loginHooks.on((userId, deviceId, ip, ua) => app.loginAlerts.loggedIn(userId, deviceId, ip, ua));
+  // A sign-in after a read-gate step-up gives the account's meters a fresh start.
+  app.loginHooks.on(async (userId) => app.containment.reauthenticated(userId));
   // Credential stuffing is detected by the guard and reported to the admins as a server notice.
   securityEvents.on((e) => {
     if (e.type !== "stuffing.detected" && e.type !== "stuffing.global_alarm") return;

@@ -50,6 +50,8 @@ export class Containment {
   private readonly stepUps = new Map<string, number | null>();
   /** Times of each account's recent throttles (in memory: a restart forgets them, see docs). */
   private readonly throttles = new Map<string, number[]>();
+  /** Accounts stepped up and not yet signed in again (see reauthenticated()). */
+  private readonly awaitingReauth = new Set<string>();
   private readonly locked = new Set<string>();
   private readonly baselines = new Map<string, Baseline>();
   private readonly longMeters: Meters;
@@ -86,12 +88,17 @@ export class Containment {
     this.longMeters.add(keys.device, now, inc, roomsRead);
     const base = await this.baselineFor(who.userId);
     let trip: Trip | undefined;
+    // Only the metrics this read adds to are judged: a reader over one limit is refused the reads
+    // that would take it further, not a background /sync that brings nothing old (a second device
+    // of a stepped-up user keeps working until it reads more).
+    const adds = (m: Metric) => (inc[m] ?? 0) > 0 || (m === "rooms_read" && roomsRead.length > 0);
     const consider = (t: Trip) => {
       if (!trip || rank(t.action) > rank(trip.action)) trip = t;
     };
     for (const scope of ["user", "device", "ip"] as const) {
       const values = this.meters.values(keys[scope], now);
       for (const metric of METRICS) {
+        if (!adds(metric)) continue;
         const limit = scope === "ip" ? this.cfg.thresholds[metric] * this.cfg.ip_threshold_factor : this.limit(metric, base);
         // Many people share an IP (offices, NAT): an IP alone is throttled, never logged out or locked.
         const t = this.judge(values[metric], limit, scope !== "ip");
@@ -102,6 +109,7 @@ export class Containment {
     for (const scope of ["user", "device"] as const) {
       const values = this.longMeters.values(keys[scope], now);
       for (const metric of METRICS) {
+        if (!adds(metric)) continue;
         // Baselines do not raise long thresholds: a slow reader would learn its own pace as normal.
         const limit = this.cfg.long_thresholds[metric];
         const t = this.judge(values[metric], limit, true);
@@ -121,12 +129,13 @@ export class Containment {
       case "step_up": {
         this.stepUps.set(who.userId, now);
         this.throttles.delete(who.userId);
-        // The re-authenticated session starts from zero in both windows; any trip within the window
-        // from now on locks the account.
-        for (const k of [keys.user, keys.device]) {
-          this.meters.reset(k);
-          this.longMeters.reset(k);
-        }
+        // The account's meters start from zero only once someone signs in again (reauthenticated(),
+        // with the second factor where enrolled): until then its other sessions still count, so an
+        // intruder reading from several devices trips again at once, and any trip within the
+        // window from now on locks the account.
+        this.meters.reset(keys.device);
+        this.longMeters.reset(keys.device);
+        this.awaitingReauth.add(who.userId);
         await this.deps.softLogout(who);
         await this.alerts.raise({ userId: who.userId, kind: "read_gate.step_up", detail });
         return unknownToken(true, "Unusual reading activity: please sign in again");
@@ -139,6 +148,14 @@ export class Containment {
         return userLocked();
       }
     }
+  }
+
+  /** A successful sign-in (login hooks): after a step-up, the account's meters start again from
+   * zero for the re-authenticated reader. A refreshed token is not a sign-in. */
+  reauthenticated(userId: string): void {
+    if (!this.awaitingReauth.delete(userId)) return;
+    this.meters.reset(`u:${userId}`);
+    this.longMeters.reset(`u:${userId}`);
   }
 
   /** Lifts the in-process read block of a user (admins, after investigation): their step-up and

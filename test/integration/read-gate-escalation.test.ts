@@ -163,6 +163,41 @@ test("a step-up is remembered across a restart: the next trip locks", async () =
   }
 });
 
+test("after a step-up the account's other sessions still count: a second device that reads more locks it, one that only syncs does not", async () => {
+  const s = await startTestServer({ read_gate: { thresholds: { rooms_read: 2 }, step_up_factor: 100, lock_factor: 200, throttles_to_step_up: 1 } });
+  try {
+    const alice = await s.user("alice");
+    const mallory = await s.user("mallory");
+    const rooms: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      rooms.push(await publicRoom(s, alice, `r${i}`));
+      await join(s, mallory, rooms[i]!);
+    }
+    const second = await login(s, "mallory", mallory.password, "SECOND");
+    assert.equal(second.status, 200);
+    for (let i = 0; i < 2; i++) assert.equal((await messages(s, mallory, rooms[i]!)).status, 200);
+    assert.equal((await messages(s, mallory, rooms[2]!)).status, 429);
+    const up = await messages(s, mallory, rooms[2]!);
+    assert.equal(up.body.soft_logout, true, JSON.stringify(up.body));
+    // The second device's sync brings nothing old: it adds to no meter and is not refused.
+    const sync = await call(s.url, "GET", `${C}/sync?timeout=0`, { token: second.token });
+    assert.equal(sync.status, 200, JSON.stringify(sync.body));
+    // Reading more from it trips the account's meter, which the step-up did not clear: locked.
+    const lock = await messages(s, second.token, rooms[3]!);
+    assert.equal(lock.body.errcode, "M_USER_LOCKED", JSON.stringify(lock.body));
+    assert.deepEqual(
+      (await steps(s)).map((d) => [d.a, d.why]),
+      [
+        ["throttle", undefined],
+        ["step_up", "persistence"],
+        ["lock", "after_step_up"],
+      ],
+    );
+  } finally {
+    await s.close();
+  }
+});
+
 test("an IP alone is throttled for ever but never escalates (many people share an office address)", async () => {
   const s = await startTestServer({ read_gate: { thresholds: { media_files: 3 }, ip_threshold_factor: 1, throttles_to_step_up: 1 } });
   try {
