@@ -245,7 +245,7 @@ export const configSchema = z.object({
         })
         .prefault({})
         .describe("Throttle thresholds per account, device and IP; step-up and lock apply at multiples of them."),
-      throttles_to_step_up: z.number().int().min(1).default(3).describe("After this many throttles of an account within the window, its next trip steps up (soft logout), however small the excess: a reader who keeps coming back escalates."),
+      throttles_to_step_up: z.number().int().min(1).default(2).describe("After this many throttles of an account within the window, its next trip steps up (soft logout), however small the excess: a reader who keeps coming back escalates."),
       long_window_ms: durationMs.default(7 * 24 * 60 * 60 * 1000).describe("A second, longer sliding window (per account and device) that catches a reader staying under the hourly thresholds."),
       long_thresholds: z
         .object({

@@ -32,7 +32,7 @@ const containment = async (s: TestServer) => (await records(s)).filter((r) => r.
 
 test("rooms read: throttle, then step-up (soft logout), then lock with an alert to admins", async () => {
   const hook = await webhook();
-  const s = await startTestServer({ read_gate: { thresholds: { rooms_read: 3 }, alert_webhook: hook.url } });
+  const s = await startTestServer({ read_gate: { thresholds: { rooms_read: 3 }, throttles_to_step_up: 3, alert_webhook: hook.url } });
   try {
     const alice = await s.user("alice");
     const mallory = await s.user("mallory");

@@ -5,7 +5,7 @@
 // injected clock.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
 import { call } from "../helpers/http.js";
 import { records } from "../helpers/audit.js";
 import { join, login, messages, publicRoom, sendMany } from "../helpers/rooms.js";
@@ -16,6 +16,16 @@ import { ssoLogin, StolenTotp } from "../../bench/breach/sso-login.js";
 const C = "/_matrix/client/v3";
 const HOUR = 3_600_000;
 const steps = async (s: TestServer) => (await records(s)).filter((r) => r.kind === "containment").map((r) => r.data);
+
+/** `n` public rooms of `owner`, all joined by `reader`. */
+async function joinedRooms(s: TestServer, owner: TestUser, reader: TestUser, n: number): Promise<string[]> {
+  const rooms: string[] = [];
+  for (let i = 0; i < n; i++) {
+    rooms.push(await publicRoom(s, owner, `r${i}`));
+    await join(s, reader, rooms[i]!);
+  }
+  return rooms;
+}
 
 /** A room whose `n` messages all predate `reader`'s join: every event it pages back is history. */
 async function oldRoom(s: TestServer, n: number, tick: () => void) {
@@ -32,11 +42,7 @@ test("persistence: a reader who obeys Retry-After is stepped up after throttles_
   try {
     const alice = await s.user("alice");
     const mallory = await s.user("mallory");
-    const rooms: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      rooms.push(await publicRoom(s, alice, `r${i}`));
-      await join(s, mallory, rooms[i]!);
-    }
+    const rooms = await joinedRooms(s, alice, mallory, 5);
     for (let i = 0; i < 2; i++) assert.equal((await messages(s, mallory, rooms[i]!)).status, 200);
     // Two throttles, each waited out as told: the meter stays over the hourly threshold.
     for (let k = 0; k < 2; k++) {
@@ -73,11 +79,7 @@ test("throttles older than the window do not add up", async () => {
   try {
     const alice = await s.user("alice");
     const bob = await s.user("bob");
-    const rooms: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      rooms.push(await publicRoom(s, alice, `r${i}`));
-      await join(s, bob, rooms[i]!);
-    }
+    const rooms = await joinedRooms(s, alice, bob, 2);
     // One throttle an hour, for five hours: never two within one window, never escalated.
     for (let h = 0; h < 5; h++) {
       assert.equal((await messages(s, bob, rooms[0]!)).status, 200);
@@ -145,11 +147,7 @@ test("a step-up is remembered across a restart: the next trip locks", async () =
   try {
     const alice = await s.user("alice");
     const mallory = await s.user("mallory");
-    const rooms: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      rooms.push(await publicRoom(s, alice, `r${i}`));
-      await join(s, mallory, rooms[i]!);
-    }
+    const rooms = await joinedRooms(s, alice, mallory, 3);
     assert.equal((await messages(s, mallory, rooms[0]!)).status, 200);
     assert.equal((await messages(s, mallory, rooms[1]!)).status, 429);
     assert.equal((await messages(s, mallory, rooms[1]!)).body.soft_logout, true);
@@ -168,11 +166,7 @@ test("after a step-up the account's other sessions still count: a second device 
   try {
     const alice = await s.user("alice");
     const mallory = await s.user("mallory");
-    const rooms: string[] = [];
-    for (let i = 0; i < 4; i++) {
-      rooms.push(await publicRoom(s, alice, `r${i}`));
-      await join(s, mallory, rooms[i]!);
-    }
+    const rooms = await joinedRooms(s, alice, mallory, 4);
     const second = await login(s, "mallory", mallory.password, "SECOND");
     assert.equal(second.status, 200);
     for (let i = 0; i < 2; i++) assert.equal((await messages(s, mallory, rooms[i]!)).status, 200);
@@ -230,11 +224,7 @@ test("step-up with a second factor: signing in again needs the TOTP code, not on
     const { secret } = s.app.mfa.totp.newSecret(mallory.userId);
     const enrolledAt = Date.now();
     assert.ok(await s.app.mfa.totp.enrol(mallory.userId, secret, TotpFactor.codeFor(secret, enrolledAt)));
-    const rooms: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      rooms.push(await publicRoom(s, alice, `r${i}`));
-      await join(s, mallory, rooms[i]!);
-    }
+    const rooms = await joinedRooms(s, alice, mallory, 3);
     assert.equal((await messages(s, mallory, rooms[0]!)).status, 200);
     assert.equal((await messages(s, mallory, rooms[1]!)).status, 429);
     assert.equal((await messages(s, mallory, rooms[1]!)).body.soft_logout, true);
