@@ -6,7 +6,7 @@
 // run are answered (and audited) after autocannon stops counting, so records ≥ 2xx.
 //
 //   npm run bench:gate
-//   node dist/bench/read-gate.js [--runs 2] [--duration 10] [--connections 10] [--postgres URL]
+//   node dist/bench/read-gate.js [--runs 2] [--duration 10] [--connections 10] [--flush-ms N] [--cpu-prof DIR] [--postgres URL]
 //
 // Prints a table and one line `BENCH_JSON {...}`.
 import { join } from "node:path";
@@ -30,6 +30,10 @@ interface Options {
   runs: number;
   durationS: number;
   connections: number;
+  /** read_gate.audit.flush_interval_ms of the server (default: the configured default). */
+  flushMs?: number;
+  /** Directory for the gate-on server's V8 CPU profile (node --cpu-prof), written when it stops. */
+  cpuProf?: string;
   postgres?: string;
 }
 
@@ -41,6 +45,8 @@ function parseOptions(argv: string[]): Options {
     if (a === "--runs") o.runs = Number(next());
     else if (a === "--duration") o.durationS = Number(next());
     else if (a === "--connections") o.connections = Number(next());
+    else if (a === "--flush-ms") o.flushMs = Number(next());
+    else if (a === "--cpu-prof") o.cpuProf = next();
     else if (a === "--postgres") o.postgres = next();
     else throw new Error(`unknown option ${a}`);
   }
@@ -63,10 +69,12 @@ async function oneRun(gate: boolean, o: Options): Promise<Run> {
   const { server } = await startServer({
     dataDir,
     database: db?.url,
+    nodeArgs: gate && o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProf}`] : undefined,
     env: {
       REMPART_ENABLE_REGISTRATION: "true",
       REMPART_RATE_LIMITING__ENABLED: "false",
       REMPART_READ_GATE__ENABLED: String(gate),
+      ...(o.flushMs !== undefined ? { REMPART_READ_GATE__AUDIT__FLUSH_INTERVAL_MS: String(o.flushMs) } : {}),
     },
   });
   try {
