@@ -20,7 +20,7 @@ let mallory: TestUser;
 const rooms: string[] = [];
 
 before(async () => {
-  s = await startTestServer({ read_gate: { thresholds: { rooms_read: 3 } } });
+  s = await startTestServer({ read_gate: { thresholds: { rooms_read: 3 }, throttles_to_step_up: 3 } });
   admin = await s.user("root", { admin: true });
   alice = await s.user("alice");
   mallory = await s.user("mallory");
