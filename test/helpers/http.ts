@@ -1,4 +1,5 @@
 // A minimal HTTP client for tests that check raw status codes and error bodies.
+import assert from "node:assert/strict";
 export interface Res {
   status: number;
   body: Record<string, unknown>;
@@ -28,4 +29,10 @@ export async function call(
     parsed = { _text: text };
   }
   return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** Asserts a Matrix error answer: its status and errcode (`what` says which call, in the message). */
+export function assertError(res: Res, status: number, errcode: string, what = ""): void {
+  assert.equal(res.status, status, `${what} ${JSON.stringify(res.body)}`.trim());
+  assert.equal(res.body.errcode, errcode, `${what} ${JSON.stringify(res.body)}`.trim());
 }

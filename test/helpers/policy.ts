@@ -67,13 +67,4 @@ export async function registerByEmail(s: PolicyServer, email: string, password =
   return { userId: res.user_id, accessToken: res.access_token!, deviceId: res.device_id!, client: c, password };
 }
 
-export async function expectError(p: Promise<unknown>, errcode: string, status: number): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    if (!(e instanceof sdk.MatrixError)) throw e;
-    if (e.errcode !== errcode || e.httpStatus !== status) throw new Error(`expected ${status} ${errcode}, got ${e.httpStatus} ${e.errcode}: ${e.message}`);
-    return;
-  }
-  throw new Error(`expected ${errcode}`);
-}
+export { expectError } from "./sdk.js";

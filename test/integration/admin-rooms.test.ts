@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
-import { call, type Res } from "../helpers/http.js";
+import { assertError, call } from "../helpers/http.js";
 
 const C = "/_matrix/client/v3";
 const V1 = "/_synapse/admin/v1";
@@ -23,11 +23,6 @@ after(async () => {
 
 const as = (method: string, path: string, body?: unknown, token = admin.accessToken) => call(s.url, method, path, { token, body });
 const enc = encodeURIComponent;
-
-function assertError(res: Res, status: number, errcode: string): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.errcode, errcode, JSON.stringify(res.body));
-}
 
 async function room(owner: TestUser, body: Record<string, unknown>, joiners: TestUser[] = []): Promise<string> {
   const r = await call(s.url, "POST", `${C}/createRoom`, { token: owner.accessToken, body: { preset: "public_chat", ...body } });

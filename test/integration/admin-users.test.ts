@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
-import { call, type Res } from "../helpers/http.js";
+import { assertError, call, type Res } from "../helpers/http.js";
 import type { AdminAction } from "../../src/admin/actions.js";
 
 const C = "/_matrix/client/v3";
@@ -25,11 +25,6 @@ after(async () => {
 });
 
 const as = (method: string, path: string, body?: unknown, token = admin.accessToken) => call(s.url, method, path, { token, body });
-
-function assertError(res: Res, status: number, errcode: string): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.errcode, errcode, JSON.stringify(res.body));
-}
 
 async function login(user: string, password: string): Promise<Res> {
   return call(s.url, "POST", `${C}/login`, { body: { type: "m.login.password", identifier: { type: "m.id.user", user }, password } });

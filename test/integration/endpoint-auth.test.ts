@@ -9,7 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
-import { call, type Res } from "../helpers/http.js";
+import { assertError, call, type Res } from "../helpers/http.js";
 
 type Auth = "none" | "user" | "admin";
 
@@ -342,9 +342,9 @@ async function snapshot(): Promise<unknown> {
   };
 }
 
-function assertError(res: Res, status: number, errcode: string, what: string): void {
-  assert.equal(res.status, status, `${what}: status ${res.status} ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.errcode, errcode, `${what}: ${JSON.stringify(res.body)}`);
+/** A Matrix error that also carries a human-readable message. */
+function assertErrorWithMessage(res: Res, status: number, errcode: string, what: string): void {
+  assertError(res, status, errcode, what);
   assert.equal(typeof res.body.error, "string", `${what}: error message missing`);
 }
 
@@ -419,14 +419,14 @@ test("the table covers every registered route, and only registered routes", () =
 
 test("endpoints that need auth refuse a missing token with 401 M_MISSING_TOKEN", async () => {
   for (const e of ENDPOINTS.filter((x) => x.auth !== "none")) {
-    assertError(await call(s.url, e.method, fill(e.path), { body: fillBody(e.bad === undefined ? undefined : {}) }), 401, "M_MISSING_TOKEN", label(e));
+    assertErrorWithMessage(await call(s.url, e.method, fill(e.path), { body: fillBody(e.bad === undefined ? undefined : {}) }), 401, "M_MISSING_TOKEN", label(e));
   }
 });
 
 test("endpoints that need auth refuse an unknown token with 401 M_UNKNOWN_TOKEN", async () => {
   for (const e of ENDPOINTS.filter((x) => x.auth !== "none")) {
     for (const token of ["rpt_not-a-real-token", "garbage"]) {
-      assertError(await call(s.url, e.method, fill(e.path), { token }), 401, "M_UNKNOWN_TOKEN", `${label(e)} with ${token}`);
+      assertErrorWithMessage(await call(s.url, e.method, fill(e.path), { token }), 401, "M_UNKNOWN_TOKEN", `${label(e)} with ${token}`);
     }
     const basic = await call(s.url, e.method, fill(e.path), { headers: { authorization: "Basic dXNlcjpwYXNz" } });
     assert.equal(basic.status, 401, `${label(e)} with a non-Bearer Authorization header`);
@@ -436,7 +436,7 @@ test("endpoints that need auth refuse an unknown token with 401 M_UNKNOWN_TOKEN"
 test("a deactivated user's tokens are refused with 401 on every endpoint that needs auth", async () => {
   for (const e of ENDPOINTS.filter((x) => x.auth !== "none")) {
     for (const token of goneTokens) {
-      assertError(await call(s.url, e.method, fill(e.path), { token }), 401, "M_UNKNOWN_TOKEN", label(e));
+      assertErrorWithMessage(await call(s.url, e.method, fill(e.path), { token }), 401, "M_UNKNOWN_TOKEN", label(e));
     }
   }
   // And it cannot log in again.
@@ -449,7 +449,7 @@ test("a session whose account was flagged deactivated outside the API is refused
   const u = await s.user();
   await s.app.storage.db.updateTable("users").set({ deactivated: 1 }).where("user_id", "=", u.userId).execute();
   await s.app.sessions.forgetUser(u.userId);
-  assertError(await call(s.url, "GET", `${C}/account/whoami`, { token: u.accessToken }), 401, "M_UNKNOWN_TOKEN", "whoami");
+  assertErrorWithMessage(await call(s.url, "GET", `${C}/account/whoami`, { token: u.accessToken }), 401, "M_UNKNOWN_TOKEN", "whoami");
 });
 
 test("a valid token is accepted by every endpoint that needs auth (the 401s above are about the token)", async () => {
@@ -482,7 +482,7 @@ test("admin endpoints refuse a non-admin with 403 M_FORBIDDEN and change nothing
   for (const e of admins) {
     const before = await snapshot();
     const body = e.method === "POST" || e.method === "PUT" ? { uses_allowed: 0, expiry_time: null } : undefined;
-    assertError(await call(s.url, e.method, fill(e.path), { token: me.accessToken, body }), 403, "M_FORBIDDEN", label(e));
+    assertErrorWithMessage(await call(s.url, e.method, fill(e.path), { token: me.accessToken, body }), 403, "M_FORBIDDEN", label(e));
     assert.deepEqual(await snapshot(), before, `${label(e)} changed state`);
   }
   // The admin's own calls go through (the 403 above is about who is asking).
@@ -537,7 +537,7 @@ test("malformed bodies give the right errcode and change nothing", async () => {
       // JSON null is valid JSON but not an object, even where the whole body is optional.
       const before = await snapshot();
       const res = await call(s.url, e.method, fill(e.path), { token, raw: c.raw, headers: { "content-type": "application/json" } });
-      assertError(res, 400, c.errcode, `${label(e)} with ${c.what}`);
+      assertErrorWithMessage(res, 400, c.errcode, `${label(e)} with ${c.what}`);
       assert.deepEqual(await snapshot(), before, `${label(e)} with ${c.what} changed state`);
     }
   }
@@ -550,7 +550,7 @@ test("an invalid JSON body to a body-less POST does not perform it (logout stays
   for (const path of [`${C}/logout`, `${C}/logout/all`]) {
     const before = await snapshot();
     const res = await call(s.url, "POST", path, { token: me.accessToken, raw: "{not json", headers: { "content-type": "application/json" } });
-    assertError(res, 400, "M_NOT_JSON", path);
+    assertErrorWithMessage(res, 400, "M_NOT_JSON", path);
     assert.deepEqual(await snapshot(), before);
   }
   assert.equal((await call(s.url, "GET", `${C}/account/whoami`, { token: me.accessToken })).status, 200);

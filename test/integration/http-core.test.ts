@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { createHmac } from "node:crypto";
 import { startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
-import { call, type Res } from "../helpers/http.js";
+import { assertError, call, type Res } from "../helpers/http.js";
 import { createLogger } from "../../src/log.js";
 
 const C = "/_matrix/client/v3";
@@ -29,9 +29,9 @@ after(async () => {
 
 const me = () => encodeURIComponent(u.userId);
 
-function assertError(res: Res, status: number, errcode: string, what = ""): void {
-  assert.equal(res.status, status, `${what} ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.errcode, errcode, `${what} ${JSON.stringify(res.body)}`);
+/** A Matrix error that also carries a human-readable message. */
+function assertErrorWithMessage(res: Res, status: number, errcode: string, what = ""): void {
+  assertError(res, status, errcode, what);
   assert.equal(typeof res.body.error, "string", `${what} has no error message`);
 }
 
@@ -49,7 +49,7 @@ test("unknown endpoints answer 404 M_UNRECOGNIZED", async () => {
     ["GET", "/_matrix/federation/v1/version"],
   ] as const) {
     const res = await call(s.url, method, path, { token: u.accessToken });
-    assertError(res, 404, "M_UNRECOGNIZED", `${method} ${path}`);
+    assertErrorWithMessage(res, 404, "M_UNRECOGNIZED", `${method} ${path}`);
     assertCors(res, `${method} ${path}`);
   }
 });
@@ -66,7 +66,7 @@ test("a known path with a method it does not serve answers 405 M_UNRECOGNIZED", 
     ["POST", "/_matrix/client/r0/account/whoami"],
   ] as const) {
     const res = await call(s.url, method, path, { token: u.accessToken });
-    assertError(res, 405, "M_UNRECOGNIZED", `${method} ${path}`);
+    assertErrorWithMessage(res, 405, "M_UNRECOGNIZED", `${method} ${path}`);
     assertCors(res, `${method} ${path}`);
   }
 });
@@ -75,7 +75,7 @@ test("a body over max_request_body_bytes is refused with 413 M_TOO_LARGE and not
   const path = `${C}/user/${me()}/account_data/org.example.big`;
   // Announced by Content-Length…
   const big = await call(s.url, "PUT", path, { token: u.accessToken, body: { pad: "x".repeat(LIMIT) } });
-  assertError(big, 413, "M_TOO_LARGE", "content-length body");
+  assertErrorWithMessage(big, 413, "M_TOO_LARGE", "content-length body");
   assertCors(big, "413");
   // …or streamed in chunks without one.
   const chunks = [JSON.stringify({ pad: "y".repeat(LIMIT) })];
@@ -94,7 +94,7 @@ test("a body over max_request_body_bytes is refused with 413 M_TOO_LARGE and not
   } as RequestInit);
   assert.equal(chunked.status, 413);
   assert.equal(((await chunked.json()) as { errcode: string }).errcode, "M_TOO_LARGE");
-  assertError(await call(s.url, "GET", path, { token: u.accessToken }), 404, "M_NOT_FOUND", "nothing was stored");
+  assertErrorWithMessage(await call(s.url, "GET", path, { token: u.accessToken }), 404, "M_NOT_FOUND", "nothing was stored");
   // A body just under the limit goes through.
   const fits = await call(s.url, "PUT", path, { token: u.accessToken, body: { pad: "z".repeat(LIMIT - 100) } });
   assert.equal(fits.status, 200, JSON.stringify(fits.body));
@@ -152,7 +152,7 @@ test("/_matrix/client/r0/refresh does not exist (refresh is v3-only) and leaves 
   assert.equal(login.status, 200);
   const refreshToken = login.body.refresh_token as string;
   assert.ok(refreshToken);
-  assertError(await call(s.url, "POST", "/_matrix/client/r0/refresh", { body: { refresh_token: refreshToken } }), 404, "M_UNRECOGNIZED", "r0 refresh");
+  assertErrorWithMessage(await call(s.url, "POST", "/_matrix/client/r0/refresh", { body: { refresh_token: refreshToken } }), 404, "M_UNRECOGNIZED", "r0 refresh");
   const v3 = await call(s.url, "POST", `${C}/refresh`, { body: { refresh_token: refreshToken } });
   assert.equal(v3.status, 200, JSON.stringify(v3.body));
   assert.ok(typeof v3.body.access_token === "string");
@@ -164,7 +164,7 @@ test("?access_token= is accepted by default, under v3 and r0", async () => {
     assert.equal(res.status, 200, `${path}: ${JSON.stringify(res.body)}`);
     assert.equal(res.body.user_id, u.userId);
   }
-  assertError(await call(s.url, "GET", `${C}/account/whoami?access_token=rpt_unknown`), 401, "M_UNKNOWN_TOKEN");
+  assertErrorWithMessage(await call(s.url, "GET", `${C}/account/whoami?access_token=rpt_unknown`), 401, "M_UNKNOWN_TOKEN");
 });
 
 test("?access_token= is refused with 401 M_MISSING_TOKEN when allow_access_token_in_query is false", async () => {
@@ -172,7 +172,7 @@ test("?access_token= is refused with 401 M_MISSING_TOKEN when allow_access_token
   try {
     const v = await strict.user("strict");
     for (const name of ["access_token", "%61ccess_token"]) {
-      assertError(await call(strict.url, "GET", `${C}/account/whoami?${name}=${encodeURIComponent(v.accessToken)}`), 401, "M_MISSING_TOKEN", name);
+      assertErrorWithMessage(await call(strict.url, "GET", `${C}/account/whoami?${name}=${encodeURIComponent(v.accessToken)}`), 401, "M_MISSING_TOKEN", name);
     }
     const header = await call(strict.url, "GET", `${C}/account/whoami`, { token: v.accessToken });
     assert.equal(header.status, 200);
@@ -186,9 +186,9 @@ test("login attempts beyond the burst get 429 M_LIMIT_EXCEEDED with retry_after_
   try {
     await limited.app.accounts.createUser("limited", "limited-password-1");
     const attempt = (password: string) => call(limited.url, "POST", `${C}/login`, { body: { type: "m.login.password", user: "limited", password } });
-    for (let i = 0; i < 3; i++) assertError(await attempt("wrong"), 403, "M_FORBIDDEN", `attempt ${i + 1}`);
+    for (let i = 0; i < 3; i++) assertErrorWithMessage(await attempt("wrong"), 403, "M_FORBIDDEN", `attempt ${i + 1}`);
     const res = await attempt("wrong");
-    assertError(res, 429, "M_LIMIT_EXCEEDED", "attempt 4");
+    assertErrorWithMessage(res, 429, "M_LIMIT_EXCEEDED", "attempt 4");
     const ms = res.body.retry_after_ms;
     assert.ok(typeof ms === "number" && Number.isInteger(ms) && ms > 0, `retry_after_ms: ${ms}`);
     const header = res.headers.get("retry-after");
@@ -196,7 +196,7 @@ test("login attempts beyond the burst get 429 M_LIMIT_EXCEEDED with retry_after_
     assert.equal(Number(header), Math.ceil(ms / 1000));
     assertCors(res, "429");
     // While limited, even the right password is refused, and no session or device is created.
-    assertError(await attempt("limited-password-1"), 429, "M_LIMIT_EXCEEDED", "right password while limited");
+    assertErrorWithMessage(await attempt("limited-password-1"), 429, "M_LIMIT_EXCEEDED", "right password while limited");
     const devices = await limited.app.storage.db.selectFrom("devices").selectAll().where("user_id", "=", "@limited:rempart.test").execute();
     assert.deepEqual(devices, []);
   } finally {
@@ -322,15 +322,15 @@ test("hostile input never gets a 500: deep nesting, huge strings, NUL bytes, uni
 test("hostile input is refused with the right errcodes, and legitimate nesting and unicode are kept", async () => {
   const nested = (n: number): unknown => (n === 0 ? "leaf" : { n: nested(n - 1) });
   const path = `${C}/user/${me()}/account_data/org.example.nested`;
-  assertError(await call(s.url, "PUT", path, { token: u.accessToken, body: nested(1000) }), 400, "M_BAD_JSON", "1000 levels");
-  assertError(await call(s.url, "PUT", path, { token: u.accessToken, body: [nested(200)] }), 400, "M_BAD_JSON", "an array of 200 levels");
-  assertError(await call(s.url, "GET", path, { token: u.accessToken }), 404, "M_NOT_FOUND", "nothing stored");
+  assertErrorWithMessage(await call(s.url, "PUT", path, { token: u.accessToken, body: nested(1000) }), 400, "M_BAD_JSON", "1000 levels");
+  assertErrorWithMessage(await call(s.url, "PUT", path, { token: u.accessToken, body: [nested(200)] }), 400, "M_BAD_JSON", "an array of 200 levels");
+  assertErrorWithMessage(await call(s.url, "GET", path, { token: u.accessToken }), 404, "M_NOT_FOUND", "nothing stored");
   assert.equal((await call(s.url, "PUT", path, { token: u.accessToken, body: nested(64) })).status, 200);
   assert.deepEqual((await call(s.url, "GET", path, { token: u.accessToken })).body, nested(64));
 
-  assertError(await call(s.url, "GET", `${C}/devices/AB%00CD`, { token: u.accessToken }), 400, "M_INVALID_PARAM", "NUL in a path parameter");
-  assertError(await call(s.url, "GET", `${C}/devices/%E0%A4%A`, { token: u.accessToken }), 400, "M_INVALID_PARAM", "undecodable path");
-  assertError(
+  assertErrorWithMessage(await call(s.url, "GET", `${C}/devices/AB%00CD`, { token: u.accessToken }), 400, "M_INVALID_PARAM", "NUL in a path parameter");
+  assertErrorWithMessage(await call(s.url, "GET", `${C}/devices/%E0%A4%A`, { token: u.accessToken }), 400, "M_INVALID_PARAM", "undecodable path");
+  assertErrorWithMessage(
     await call(s.url, "PUT", `${C}/profile/${me()}/displayname`, { token: u.accessToken, body: { displayname: "a\u0000b" } }),
     400,
     "M_BAD_JSON",

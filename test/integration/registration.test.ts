@@ -6,7 +6,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { startTestServer, type TestServer } from "../helpers/server.js";
-import { call, type Res } from "../helpers/http.js";
+import { assertError, call, type Res } from "../helpers/http.js";
 
 const C = "/_matrix/client/v3";
 const VALIDITY = "/_matrix/client/v1/register/m.login.registration_token/validity";
@@ -22,11 +22,6 @@ async function server(overrides: Parameters<typeof startTestServer>[0]): Promise
 after(async () => {
   for (const s of servers) await s.close();
 });
-
-function assertError(res: Res, status: number, errcode: string, what = ""): void {
-  assert.equal(res.status, status, `${what} ${JSON.stringify(res.body)}`);
-  assert.equal(res.body.errcode, errcode, `${what} ${JSON.stringify(res.body)}`);
-}
 
 const userExists = async (s: TestServer, localpart: string) => (await s.app.accounts.getUser(`@${localpart}:rempart.test`)) !== undefined;
 
