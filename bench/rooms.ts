@@ -21,6 +21,7 @@ import { median, percentile, round, fmt, table } from "./lib/stats.js";
 import { stopAll } from "./lib/children.js";
 import { assertLoopback } from "./lib/loopback.js";
 import { cpuMs } from "./lib/cpu.js";
+import { callJson } from "./lib/http-json.js";
 
 const TARGETS = { sequentialSqlite: 1000, sequentialPostgres: 500, concurrent: 2000, messagesMedianMs: 5 };
 const CLIENTS = 64;
@@ -66,16 +67,8 @@ const SERVER_ENV = {
   REMPART_PASSWORD_HASHING__TIME_COST: "1",
 };
 
-async function api<T>(base: string, method: string, path: string, token: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const api = <T>(base: string, method: string, path: string, token: string, body?: unknown): Promise<T> =>
+  callJson<T>(base + path, method, { token, body });
 
 const createRoom = (base: string, s: Session, preset = "public_chat") => api<{ room_id: string }>(base, "POST", "/_matrix/client/v3/createRoom", s.access_token, { preset });
 const join = (base: string, s: Session, roomId: string) => api<object>(base, "POST", `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, s.access_token, {});

@@ -1,17 +1,8 @@
-// Minimal Matrix client calls for benchmarks (fetch, keep-alive), loopback only.
-import { assertLoopback } from "./loopback.js";
+// Minimal Matrix client calls for benchmarks (node:http, keep-alive: see http-json.ts), loopback only.
+import { callJson } from "./http-json.js";
 
-async function call<T>(base: string, method: string, path: string, body?: unknown, token?: string): Promise<T> {
-  assertLoopback(base);
-  const res = await fetch(base + path, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const call = <T>(base: string, method: string, path: string, body?: unknown, token?: string): Promise<T> =>
+  callJson<T>(base + path, method, { body, token });
 
 export interface Session {
   user_id: string;
