@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { decodeBase64, encodeUnpaddedBase64 } from "./base64.js";
 import { canonicalJsonBytes } from "./canonical-json.js";
-import { redactEvent } from "./redaction.js";
+import { redactedView } from "./redaction.js";
 
 function sha256(data: Uint8Array): Buffer {
   return createHash("sha256").update(data).digest();
@@ -62,6 +62,6 @@ export function checkContentHash(event: Record<string, unknown>): boolean {
  * SHA-256. Throws for unsupported room versions and non-canonical events.
  */
 export function computeReferenceHash(event: Record<string, unknown>, roomVersion: string): Buffer {
-  const redacted = redactEvent(event, roomVersion);
+  const redacted = redactedView(event, roomVersion);
   return sha256(canonicalJsonBytes(withoutKeys(redacted, ["signatures", "unsigned"])));
 }

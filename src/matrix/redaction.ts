@@ -72,7 +72,9 @@ function copy<T>(v: T): T {
   return typeof v === "object" && v !== null ? structuredClone(v) : v;
 }
 
-function redactContent(type: unknown, content: unknown, algorithm: "v10" | "v11"): Json {
+const share = <T>(v: T): T => v;
+
+function redactContent(type: unknown, content: unknown, algorithm: "v10" | "v11", copy: <T>(v: T) => T): Json {
   const out: Json = {};
   if (!isObject(content) || typeof type !== "string") return out;
   const rules = algorithm === "v11" ? CONTENT_V11 : CONTENT_V10;
@@ -104,12 +106,25 @@ function redactContent(type: unknown, content: unknown, algorithm: "v10" | "v11"
  * even if the input lacked a usable one, matching Synapse so reference hashes agree.
  */
 export function redactEvent(event: Record<string, unknown>, roomVersion: string): Record<string, unknown> {
+  return redacted(event, roomVersion, copy);
+}
+
+/**
+ * The same redacted event as {@link redactEvent}, but sharing its values with `event` instead of
+ * copying them: for hashing and signing, where the result is serialised at once and never
+ * mutated (the deep copies were ~3 % of a message send's CPU).
+ */
+export function redactedView(event: Record<string, unknown>, roomVersion: string): Readonly<Record<string, unknown>> {
+  return redacted(event, roomVersion, share);
+}
+
+function redacted(event: Record<string, unknown>, roomVersion: string, copy: <T>(v: T) => T): Record<string, unknown> {
   const algorithm = requireRoomVersion(roomVersion).redaction;
   const topLevel = algorithm === "v11" ? TOP_LEVEL_V11 : TOP_LEVEL_V10;
   const out: Json = {};
   for (const key of Object.keys(event)) {
     if (key !== "content" && topLevel.has(key) && event[key] !== undefined) out[key] = copy(event[key]);
   }
-  out.content = redactContent(event.type, event.content, algorithm);
+  out.content = redactContent(event.type, event.content, algorithm, copy);
   return out;
 }

@@ -7,7 +7,7 @@ import { decodeBase64, encodeUnpaddedBase64, encodeUnpaddedUrlSafeBase64 } from 
 import { canonicalJson, canonicalJsonBytes } from "./canonical-json.js";
 import { addContentHash } from "./hashes.js";
 import { getRoomVersion } from "./room-versions.js";
-import { redactEvent } from "./redaction.js";
+import { redactEvent, redactedView } from "./redaction.js";
 
 export interface SigningKey {
   /** Signing key identifier: algorithm and version, e.g. "ed25519:a_Xy12Zq". */
@@ -223,7 +223,7 @@ export function signNewEvent<T extends Record<string, unknown>>(
   if (!getRoomVersion(roomVersion)) throw new Error(`signNewEvent: unsupported room version ${roomVersion}`);
   const content = Buffer.from(canonicalJson(event), "utf8");
   const hashed = { ...event, hashes: { sha256: encodeUnpaddedBase64(createHash("sha256").update(content).digest()) } };
-  const redacted = Buffer.from(canonicalJson(redactEvent(hashed, roomVersion)), "utf8");
+  const redacted = Buffer.from(canonicalJson(redactedView(hashed, roomVersion)), "utf8");
   const signatures: Signatures = { [serverName]: { [key.keyId]: encodeUnpaddedBase64(sign(null, redacted, key.privateKey)) } };
   const eventId = `$${encodeUnpaddedUrlSafeBase64(createHash("sha256").update(redacted).digest())}`;
   return { event: { ...hashed, signatures }, eventId, canonicalBytes: content.length };
@@ -244,7 +244,7 @@ export function verifyEventSignature(
 ): boolean {
   try {
     if (!isObject(event)) return false;
-    return verifyJsonSignature(redactEvent(event, roomVersion), serverName, keyId, publicKeyBase64);
+    return verifyJsonSignature(redactedView(event, roomVersion), serverName, keyId, publicKeyBase64);
   } catch {
     return false;
   }

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { redactEvent } from "../../../src/matrix/redaction.js";
+import { redactEvent, redactedView } from "../../../src/matrix/redaction.js";
 
 /** Every top-level key any version protects, plus some no version does. */
 const fullTopLevel = (type: string, content: Record<string, unknown>): Record<string, unknown> => ({
@@ -211,5 +211,35 @@ describe("redactEvent: safety", () => {
     assert.ok(Object.hasOwn(content, "__proto__"));
     assert.equal(Object.getPrototypeOf(content), Object.prototype);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});
+
+describe("redactedView (hashing and signing without copies)", () => {
+  it("equals redactEvent for every event type and room version", () => {
+    const contents: Array<[string, Record<string, unknown>]> = [
+      ["m.room.message", { msgtype: "m.text", body: "hello" }],
+      ["m.room.member", { membership: "join", displayname: "A", join_authorised_via_users_server: "@b:x", third_party_invite: { signed: { mxid: "@a:x" }, other: 1 } }],
+      ["m.room.create", { room_version: "11", creator: "@a:x", extra: { nested: [1, 2] } }],
+      ["m.room.power_levels", { users: { "@a:x": 100 }, ban: 50, events: {}, invite: 0 }],
+      ["m.room.join_rules", { join_rule: "restricted", allow: [{ type: "m.room_membership", room_id: "!r:x" }] }],
+      ["m.room.history_visibility", { history_visibility: "shared", other: true }],
+      ["m.room.redaction", { redacts: "$x", reason: "spam" }],
+      ["org.example.custom", { anything: [1, { a: 2 }] }],
+    ];
+    for (const version of ["10", "11", "12"]) {
+      for (const [type, content] of contents) {
+        const event = fullTopLevel(type, content);
+        assert.deepEqual(redactedView(event, version), redactEvent(event, version), `${type} in v${version}`);
+      }
+    }
+  });
+
+  it("shares the kept values with its input and leaves the input unchanged", () => {
+    const input = fullTopLevel("m.room.create", { room_version: "11", nested: { deep: [1] } });
+    const before = structuredClone(input);
+    const view = redactedView(input, "11");
+    assert.equal(view.prev_events, input.prev_events);
+    assert.equal((view.content as Record<string, unknown>).nested, (input.content as Record<string, unknown>).nested);
+    assert.deepEqual(input, before);
   });
 });
