@@ -153,7 +153,10 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const accounts = new Accounts(storage, config.server_name, passwords, sessions, now);
   const profiles = new Profiles(storage);
   const notifier = new LocalNotifier();
-  const roomWriter = await RoomWriter.open(storage, config.server_name, key, now, notifier);
+  const roomWriter = await RoomWriter.open(storage, config.server_name, key, now, notifier, {
+    searchIndexIntervalMs: config.search.index_interval_ms,
+    onBackgroundError: (what, e) => log.error({ err: { message: (e as Error).message } }, `${what} failed (retried)`),
+  });
   const roomImporter = new RoomImporter(storage, roomWriter, config.server_name, key, notifier);
   const users = usersRepo(storage.db);
   const membership = new Membership(storage, roomWriter, profiles, config.server_name, async (u) => {
@@ -300,6 +303,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
       await pushSender.close();
       await media.idle();
       clearInterval(retentionTimer);
+      await roomWriter.close();
       await audit.close();
       await auditExporter.stop();
       await alerts.settle();

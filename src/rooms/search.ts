@@ -139,6 +139,8 @@ export class RoomSearch {
   }
 
   async roomEvents(viewer: Viewer, c: RoomEventsCriteria, nextBatch?: string): Promise<RoomEventsResults> {
+    // Every event committed before this search is in the index (search-queue.ts batches them).
+    await this.writer.flushSearchIndex();
     const cursor: Cursor = nextBatch !== undefined ? decodeCursor(nextBatch) : { v: 1, o: c.orderBy, h: this.writer.currentPosition() };
     // Spec "Pagination": the client sends the *same* request with the token.
     if (cursor.o !== c.orderBy) throw invalidParam("next_batch was issued for another order_by");

@@ -24,6 +24,7 @@ import { applyRedaction } from "./redactions.js";
 import { searchEntriesFor } from "./search-index.js";
 import { insertSearchEntry } from "../storage/search.js";
 import { GroupCommit } from "../storage/group-commit.js";
+import { SearchIndexQueue } from "./search-queue.js";
 
 /** What a caller asks to write; the writer fills in everything else. */
 export interface EventDraft {
@@ -105,6 +106,13 @@ export type PersistHook = (tx: Storage["db"], room: RoomSnapshot, pdu: PDU, stre
  */
 export type EventCheck = (room: RoomSnapshot, draft: EventDraft) => Promise<void>;
 
+export interface WriterOptions {
+  /** SQLite: longest wait of a new event's search entries before their batch is written. */
+  searchIndexIntervalMs?: number;
+  /** Reports background work that failed and will be retried (search index batches). */
+  onBackgroundError?: (what: string, e: unknown) => void;
+}
+
 export class RoomWriter {
   private mutex = new KeyedMutex();
   private hooks: PersistHook[] = [];
@@ -122,6 +130,8 @@ export class RoomWriter {
   private readonly events;
   private readonly rooms;
   private readonly commits;
+  /** SQLite only: new events' search entries, written in batches (search-queue.ts). */
+  private readonly searchQueue: SearchIndexQueue | undefined;
 
   private constructor(
     private readonly storage: Storage,
@@ -130,16 +140,36 @@ export class RoomWriter {
     private readonly now: () => number,
     private readonly notifier: Notifier,
     readonly streamIds: StreamIdGenerator,
+    opts: WriterOptions,
   ) {
     this.events = eventsRepo(storage.db);
     this.rooms = roomsRepo(storage.db);
     this.commits = new GroupCommit(storage.db, storage.dialect === "sqlite");
     this.pipelining = storage.dialect === "sqlite";
+    this.searchQueue =
+      storage.dialect === "sqlite"
+        ? new SearchIndexQueue(storage, this.commits, {
+            intervalMs: opts.searchIndexIntervalMs ?? 250,
+            currentPosition: () => this.streamIds.current(),
+            onError: (e) => opts.onBackgroundError?.("search index batch", e),
+          })
+        : undefined;
   }
 
-  static async open(storage: Storage, serverName: string, key: SigningKey, now: () => number, notifier: Notifier): Promise<RoomWriter> {
+  static async open(storage: Storage, serverName: string, key: SigningKey, now: () => number, notifier: Notifier, opts: WriterOptions = {}): Promise<RoomWriter> {
     const max = await eventsRepo(storage.db).maxStreamOrdering();
-    return new RoomWriter(storage, serverName, key, now, notifier, await StreamIdGenerator.persisted(storage.db, "events_reserved", max));
+    if (storage.dialect === "sqlite") await SearchIndexQueue.recover(storage);
+    return new RoomWriter(storage, serverName, key, now, notifier, await StreamIdGenerator.persisted(storage.db, "events_reserved", max), opts);
+  }
+
+  /** Makes every committed event searchable now (searches call it first). */
+  async flushSearchIndex(): Promise<void> {
+    await this.searchQueue?.flush();
+  }
+
+  /** Writes what is still pending (the server is stopping; no event is being sent any more). */
+  async close(): Promise<void> {
+    await this.searchQueue?.close();
   }
 
   addPersistHook(hook: PersistHook): void {
@@ -235,8 +265,10 @@ export class RoomWriter {
   async exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
     return this.mutex.run(roomId, async () => {
       try {
-        // Messages queued before the lock was taken commit first.
+        // Messages queued before the lock was taken commit first, and their search entries are
+        // written, so that `fn` (the purge) finds every row of the room.
         await this.cache.get(roomId)?.inflight?.settled;
+        await this.searchQueue?.flush();
         return await fn();
       } finally {
         this.cache.delete(roomId);
@@ -253,6 +285,8 @@ export class RoomWriter {
     return this.mutex.run(roomId, async () => {
       // Messages queued before the lock was taken commit first, so the import extends them.
       await this.cache.get(roomId)?.inflight?.settled;
+      // And their search entries are written: an imported redaction must find them to delete.
+      await this.searchQueue?.flush();
       const entry = await this.load(roomId);
       try {
         return await fn(entry, this.checks);
@@ -327,7 +361,10 @@ export class RoomWriter {
     if (draft.type === "m.room.redaction") await this.checkRedaction(entry, draft);
     // Built on the room's tip: the newest event queued, which may not be committed yet (send()).
     const base = { roomId: entry.roomId, version: entry.version, createEvent: entry.createEvent, state: entry.state, latest: entry.tip };
-    const committed = this.persist(entry, buildEvent(base, draft, this.now(), this.serverName, this.key), opts.txn);
+    const pdu = buildEvent(base, draft, this.now(), this.serverName, this.key);
+    // Authorised: the target's search entries still waiting for their batch never get written.
+    if (draft.type === "m.room.redaction" && draft.redacts) this.searchQueue?.forget(draft.redacts);
+    const committed = this.persist(entry, pdu, opts.txn);
     return pipelined ? { committed } : committed;
   }
 
@@ -337,6 +374,7 @@ export class RoomWriter {
     const isState = typeof pdu.state_key === "string";
     const { row, stored, key, membership } = eventRowFor(entry.roomId, pdu, position, entry.state, txn);
     let redactedTarget: PDU | undefined;
+    const search = searchEntriesFor(pdu).map((s) => ({ ...s, event_id: pdu.event_id, room_id: entry.roomId, stream_ordering: position }));
     // Queued behind the room's previous event, if that one is not committed yet (see send()).
     const previous = entry.inflight;
     let settle!: () => void;
@@ -356,7 +394,7 @@ export class RoomWriter {
             await events.upsertCurrentState({ room_id: entry.roomId, type: pdu.type, state_key: pdu.state_key!, event_id: pdu.event_id, stream_ordering: position, membership });
           }
           if (txn) await events.insertTxn({ user_id: pdu.sender, device_id: txn.deviceId, txn_id: txn.txnId, event_id: pdu.event_id, created_ts: this.now() });
-          for (const s of searchEntriesFor(pdu)) await insertSearchEntry(tx, this.storage.dialect, { ...s, event_id: pdu.event_id, room_id: entry.roomId, stream_ordering: position });
+          if (!this.searchQueue) for (const s of search) await insertSearchEntry(tx, this.storage.dialect, s);
           if (pdu.type === "m.room.redaction") redactedTarget = await applyRedaction(tx, this.storage.dialect, entry, pdu);
           for (const h of this.hooks) await h(tx, entry, pdu, position);
         } catch (e) {
@@ -382,6 +420,9 @@ export class RoomWriter {
       if (entry.state.get(k)?.event_id === redactedTarget.event_id) entry.state.set(k, redactedTarget);
     }
     entry.latest = { eventId: pdu.event_id, depth: pdu.depth, streamOrdering: position };
+    // Queued before the position counts as persisted: the search mark never passes an event
+    // whose entries are not written or queued (search-queue.ts).
+    if (search.length > 0) this.searchQueue?.add(search);
     this.streamIds.finish(position);
     this.notifier.publishRoomEvent({
       roomId: entry.roomId,

@@ -31,6 +31,10 @@ export const eventsRepo = (db: Db) => ({
   maxStreamOrdering: async () =>
     Number((await db.selectFrom("events").select((eb) => eb.fn.max("stream_ordering").as("m")).executeTakeFirst())?.m ?? 0),
 
+  /** Events of every room after a stream position, oldest first (search index recovery). */
+  after: (position: number, limit: number) =>
+    db.selectFrom("events").select(["stream_ordering", "event_id", "room_id", "json"]).where("stream_ordering", ">", position).orderBy("stream_ordering").limit(limit).execute(),
+
   /** The newest event of a room: the forward extremity new events point at. */
   latest: (roomId: string) =>
     db.selectFrom("events").select(["event_id", "depth", "stream_ordering"]).where("room_id", "=", roomId).orderBy("stream_ordering", "desc").limit(1).executeTakeFirst(),

@@ -50,7 +50,7 @@ type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting" | "re
 };
 
 /** A fresh PostgreSQL database for one test server; dropped on close. */
-async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `rempart_t_${process.pid}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
