@@ -146,20 +146,24 @@ export class SearchIndexQueue {
   }
 
   private async writeBatch(): Promise<void> {
-    let batch: SearchEntry[] = [];
+    let batch: SearchEntry[] | undefined;
+    let upTo = 0;
     try {
       await this.commits.run(async (tx) => {
-        // Taken when the batch runs, in the commit queue's order: every event up to `upTo` is
-        // committed, and its entries were queued before its position counted as persisted.
-        batch = this.pending;
-        this.pending = [];
-        const upTo = this.opts.currentPosition();
-        for (const e of batch) await insertSearchEntry(tx, this.storage.dialect, e);
+        // Taken when the batch first runs, in the commit queue's order: every event up to `upTo`
+        // is committed, and its entries were queued before its position counted as persisted.
+        // Taken once: group commit may run this work a second time (group-commit.ts).
+        if (!batch) {
+          batch = this.pending;
+          this.pending = [];
+          upTo = this.opts.currentPosition();
+        }
+        for (const e of batch) if (!this.forgotten.has(e.event_id)) await insertSearchEntry(tx, this.storage.dialect, e);
         await streamsRepo(tx).raiseTo(SEARCH_MARK, upTo);
       });
     } catch (e) {
       // Back in front, unless redacted meanwhile.
-      this.pending = [...batch.filter((x) => !this.forgotten.has(x.event_id)), ...this.pending];
+      this.pending = [...(batch ?? []).filter((x) => !this.forgotten.has(x.event_id)), ...this.pending];
       throw e;
     }
   }

@@ -385,6 +385,9 @@ export class RoomWriter {
       // Events of other rooms (and earlier messages of this one) being persisted at the same
       // moment share this transaction. `run` queues the work before its first await, in order.
       await this.commits.run(async (tx) => {
+        // Group commit may run this a second time after a rolled-back attempt (group-commit.ts):
+        // the flag tells the room's next event how the latest run ended.
+        unit.failed = false;
         try {
           if (previous?.failed) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
           if (extra) await extra(tx);

@@ -1,8 +1,8 @@
 // Group commit: writes queued in the same turn of the event loop (or while a batch runs) share one
-// transaction, one savepoint each, so that N concurrent writers cost one commit instead of N
-// (a commit writes every dirty page: the index leaves that all new events touch, once per batch
-// instead of once per event). Each unit of work still succeeds or fails on its own: a failure
-// rolls back to its savepoint and rejects only its caller. A lone writer gets a plain
+// transaction, so that N concurrent writers cost one commit instead of N (a commit writes every
+// dirty page: the index leaves that all new events touch, once per batch instead of once per
+// event). Each unit of work still succeeds or fails on its own: after a failure the batch is
+// rolled back, the failing unit rejected, and the others run again one transaction each. A lone writer gets a plain
 // transaction, exactly as without batching. Units run in the order they were queued (the room
 // writer relies on it to queue a room's messages behind each other).
 import type { Db } from "./database.js";
@@ -62,35 +62,35 @@ export class GroupCommit {
     }
   }
 
+  /**
+   * All units in one transaction, without savepoints: a savepoint per unit cost two more
+   * statements and, on SQLite, a copy of every page the unit changed (its rollback journal). When
+   * a unit fails, it is rejected with its error and the transaction rolled back; every other unit
+   * then runs again in a transaction of its own (all of them if the commit itself failed), so each
+   * still succeeds or fails on its own. A unit's work may therefore run twice, the first run rolled
+   * back: it must not keep anything of a run that did not commit (the room writer's units and the
+   * search index batches take care of it).
+   */
   private async together(batch: Pending[]): Promise<void> {
-    const outcome: Array<{ ok: true } | { ok: false; error: unknown }> = [];
-    let trx: Awaited<ReturnType<ReturnType<Db["startTransaction"]>["execute"]>> | undefined;
+    let failed: { index: number; error: unknown } | undefined;
     try {
-      trx = await this.db.startTransaction().execute();
-      for (let i = 0; i < batch.length; i++) {
-        const name = `gc${i}`;
-        const sp = await trx.savepoint(name).execute();
-        try {
-          await batch[i]!.work(sp);
-          await sp.releaseSavepoint(name).execute();
-          outcome.push({ ok: true });
-        } catch (error) {
-          await sp.rollbackToSavepoint(name).execute();
-          await sp.releaseSavepoint(name).execute();
-          outcome.push({ ok: false, error });
+      await this.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < batch.length; i++) {
+          try {
+            await batch[i]!.work(tx);
+          } catch (error) {
+            failed = { index: i, error };
+            throw error;
+          }
         }
+      });
+    } catch {
+      for (let i = 0; i < batch.length; i++) {
+        if (failed && i === failed.index) batch[i]!.reject(failed.error);
+        else await this.single(batch[i]!);
       }
-      await trx.commit().execute();
-    } catch (e) {
-      // The transaction itself failed (connection, commit): nothing of the batch is stored.
-      if (trx) await trx.rollback().execute().catch(() => undefined);
-      for (const p of batch) p.reject(e);
       return;
     }
-    batch.forEach((p, i) => {
-      const o = outcome[i]!;
-      if (o.ok) p.resolve();
-      else p.reject(o.error);
-    });
+    for (const p of batch) p.resolve();
   }
 }
