@@ -102,13 +102,10 @@ export class HistoryVisibility {
   }
 
   async view(roomId: string, userId: string): Promise<VisibilityView> {
-    const [mem, states] = await Promise.all([
-      this.events.membershipHistory(roomId, userId),
-      this.newcomer.stateHistories(roomId, ["m.room.history_visibility", "m.room.join_rules", NEWCOMER_HISTORY_EVENT]),
-    ]);
-    const memberships = mem.map((m) => ({ pos: Number(m.stream_ordering), value: m.membership ?? "leave" }));
+    const rows = await this.events.membershipAndStateHistory(roomId, userId, ["m.room.history_visibility", "m.room.join_rules", NEWCOMER_HISTORY_EVENT]);
+    const memberships = rows.filter((r) => r.type === "m.room.member").map((m) => ({ pos: Number(m.stream_ordering), value: m.membership ?? "leave" }));
     const steps = <T>(type: string, parse: (pdu: PDU) => T): Step<T>[] =>
-      states.filter((s) => s.type === type).map((s) => ({ pos: Number(s.stream_ordering), value: parse(JSON.parse(s.json) as PDU) }));
+      rows.filter((s) => s.type === type).map((s) => ({ pos: Number(s.stream_ordering), value: parse(JSON.parse(s.json!) as PDU) }));
     const visibilities = steps("m.room.history_visibility", parseVisibility);
     const floor = await this.newcomerFloor(roomId, memberships, steps("m.room.join_rules", (p) => p.content?.join_rule), steps(NEWCOMER_HISTORY_EVENT, (p) => policyFromContent(p.content)));
     return new VisibilityView(userId, memberships, visibilities, floor);
