@@ -29,12 +29,23 @@ test("different shapes share one WITH; a conflict clause with values is never me
   ]);
   assert.equal(
     c.sql,
-    `WITH w0 AS (insert into "a" ("x") values ($1), ($7)), ` +
-      `w1 AS (INSERT INTO b (x, v) VALUES ($2, $3::tsvector) ON CONFLICT (x) DO NOTHING), ` +
-      `w2 AS (insert into "s" ("k", "v") values ($4, $5) on conflict ("k") do update set "v" = $6), ` +
+    `WITH w0 AS (insert into "a" ("x") values ($1), ($2)), ` +
+      `w1 AS (INSERT INTO b (x, v) VALUES ($3, $4::tsvector) ON CONFLICT (x) DO NOTHING), ` +
+      `w2 AS (insert into "s" ("k", "v") values ($5, $6) on conflict ("k") do update set "v" = $7), ` +
       `w3 AS (insert into "s" ("k", "v") values ($8, $9) on conflict ("k") do update set "v" = $10) SELECT 1`,
   );
-  assert.deepEqual(c.parameters, ["a1", "b1", "'t':1", "k1", "v1", "v1", "a2", "k2", "v2", "v2"]);
+  assert.deepEqual(c.parameters, ["a1", "a2", "b1", "'t':1", "k1", "v1", "v1", "k2", "v2", "v2"]);
+});
+
+test("upserts that copy the proposed row keep the last row per key (PostgreSQL refuses a row twice)", () => {
+  const upsert = `insert into "r" ("user_id", "room_id", "pos") values ($1, $2, $3) on conflict ("user_id", "room_id") do update set "pos" = "excluded"."pos"`;
+  const c = combineInserts([q(upsert, "@a", "!r", 1), q(upsert, "@b", "!r", 2), q(upsert, "@a", "!r", 3), q(upsert, "@a", "!s", 4)]);
+  assert.equal(c.sql, `insert into "r" ("user_id", "room_id", "pos") values ($1, $2, $3), ($4, $5, $6), ($7, $8, $9) on conflict ("user_id", "room_id") do update set "pos" = "excluded"."pos"`);
+  assert.deepEqual(c.parameters, ["@a", "!r", 3, "@b", "!r", 2, "@a", "!s", 4]);
+  // An update that does not copy every other column is not merged: its duplicates fail the statement.
+  const partial = `insert into "r" ("user_id", "room_id", "pos", "n") values ($1, $2, $3, $4) on conflict ("user_id", "room_id") do update set "pos" = "excluded"."pos"`;
+  const p = combineInserts([q(partial, "@a", "!r", 1, 1), q(partial, "@a", "!r", 2, 2)]);
+  assert.match(p.sql, /^WITH w0 AS \(.*\), w1 AS \(.*\) SELECT 1$/);
 });
 
 test("a statement with a string literal is not combinable (a $1 in it would be text)", () => {

@@ -84,11 +84,17 @@ for (const mode of modes) {
         // Two upserts of one row cannot share a statement: they are sent one by one, in order.
         gc.run(async (tx) => void (await tx.insertInto("push_implicit_reads").values({ user_id: "@u:x", room_id: "!r:x", stream_ordering: 5 }).onConflict((oc) => oc.columns(["user_id", "room_id"]).doUpdateSet({ stream_ordering: 5 })).execute())),
         gc.run(async (tx) => void (await tx.insertInto("push_implicit_reads").values({ user_id: "@u:x", room_id: "!r:x", stream_ordering: 7 }).onConflict((oc) => oc.columns(["user_id", "room_id"]).doUpdateSet({ stream_ordering: 7 })).execute())),
+        // Upserts copying the proposed row (as push_implicit_reads' are) keep the later one.
+        ...[3, 9, 4].map((pos) =>
+          gc.run(async (tx) => void (await tx.insertInto("push_implicit_reads").values({ user_id: "@u:x", room_id: "!copy:x", stream_ordering: pos }).onConflict((oc) => oc.columns(["user_id", "room_id"]).doUpdateSet((eb) => ({ stream_ordering: eb.ref("excluded.stream_ordering") }))).execute())),
+        ),
       ]);
       assert.deepEqual(await filterIds(storage), [1, 2]);
+      const copied = await storage.db.selectFrom("push_implicit_reads").select("stream_ordering").where("room_id", "=", "!copy:x").executeTakeFirstOrThrow();
+      assert.equal(Number(copied.stream_ordering), 4);
       const f1 = await storage.db.selectFrom("filters").select("filter_json").where("filter_id", "=", 1).executeTakeFirstOrThrow();
       assert.equal(f1.filter_json, '{"updated":true}');
-      const read = await storage.db.selectFrom("push_implicit_reads").select("stream_ordering").executeTakeFirstOrThrow();
+      const read = await storage.db.selectFrom("push_implicit_reads").select("stream_ordering").where("room_id", "=", "!r:x").executeTakeFirstOrThrow();
       assert.equal(Number(read.stream_ordering), 7);
     }));
 }
