@@ -42,21 +42,28 @@ interface Rows {
   byKey: Map<string, number>;
 }
 
-/** The rows of one insert, or undefined if they are not plain placeholders. */
-function rowsOf(region: string, parameters: readonly unknown[]): Row[] | undefined {
-  if (region.replace(TUPLE, "").replace(/[\s,]/g, "") !== "") return undefined;
-  const rows: Row[] = [];
-  for (const [, inner] of region.matchAll(TUPLE)) {
-    const row: Row = { casts: [], values: [] };
-    for (const entry of inner!.split(",")) {
-      const m = ENTRY.exec(entry);
-      if (!m) return undefined;
-      row.casts.push(m[2]!);
-      row.values.push(parameters[Number(m[1]) - 1]);
-    }
-    rows.push(row);
-  }
-  return rows;
+/** What an insert's SQL says once parsed: how to merge it, and where each row takes its values. */
+interface Parsed {
+  shapeKey: string;
+  head: string;
+  tail: string;
+  key?: number[];
+  casts: string[];
+  /** Per row, the index in the query's parameters of each value. */
+  rows: number[][];
+}
+
+/** Parsed SQL by text: the send path repeats a few shapes (compiled.ts), parsing each cost ~20 µs. */
+const parsedCache = new Map<string, Parsed | "raw">();
+const MAX_PARSED = 1000;
+
+function parse(sql: string): Parsed | "raw" {
+  let p = parsedCache.get(sql);
+  if (p) return p;
+  p = parseInsert(sql) ?? "raw";
+  if (parsedCache.size >= MAX_PARSED) parsedCache.clear();
+  parsedCache.set(sql, p);
+  return p;
 }
 
 /** For `on conflict (k) do update set c = excluded.c, …` covering every other column: the key's positions. */
@@ -74,28 +81,50 @@ function copyingUpsertKey(columns: string[], tail: string): number[] | undefined
   return positions.includes(-1) ? "no" : positions;
 }
 
+function parseInsert(sql: string): Parsed | undefined {
+  const m = INSERT_ROWS.exec(sql);
+  if (!m) return undefined;
+  const [, head, columns, region, tail] = m as unknown as [string, string, string, string, string];
+  const key = copyingUpsertKey(names(columns), tail);
+  if (key === "no" || region.replace(TUPLE, "").replace(/[\s,]/g, "") !== "") return undefined;
+  const rows: number[][] = [];
+  let casts: string[] | undefined;
+  for (const [, inner] of region.matchAll(TUPLE)) {
+    const row: number[] = [];
+    const rowCasts: string[] = [];
+    for (const entry of inner!.split(",")) {
+      const e = ENTRY.exec(entry);
+      if (!e) return undefined;
+      row.push(Number(e[1]) - 1);
+      rowCasts.push(e[2]!);
+    }
+    if (casts && casts.join(",") !== rowCasts.join(",")) return undefined;
+    casts = rowCasts;
+    rows.push(row);
+  }
+  if (!casts) return undefined;
+  return { shapeKey: `${head}\u0000${casts.join(",")}\u0000${tail}`, head, tail, key, casts, rows };
+}
+
 /** One statement doing all of `queries` (each must be combinable); a single query is returned as is. */
 export function combineInserts(queries: readonly CompiledQuery[]): CompiledQuery {
   if (queries.length === 1) return queries[0]!;
   const members: Array<Rows | CompiledQuery> = [];
   const shapes = new Map<string, Rows>();
   for (const q of queries) {
-    const m = INSERT_ROWS.exec(q.sql);
-    const rows = m ? rowsOf(m[3]!, q.parameters) : undefined;
-    const key = m ? copyingUpsertKey(names(m[2]!), m[4]!) : "no";
-    const casts = rows?.[0]?.casts.join(",");
-    if (!m || !rows || key === "no" || rows.some((r) => r.casts.join(",") !== casts)) {
+    const p = parse(q.sql);
+    if (p === "raw") {
       members.push(q);
       continue;
     }
-    const shapeKey = `${m[1]}\u0000${casts}\u0000${m[4]}`;
-    let shape = shapes.get(shapeKey);
+    let shape = shapes.get(p.shapeKey);
     if (!shape) {
-      shape = { head: m[1]!, tail: m[4]!, rows: [], key, byKey: new Map() };
-      shapes.set(shapeKey, shape);
+      shape = { head: p.head, tail: p.tail, rows: [], key: p.key, byKey: new Map() };
+      shapes.set(p.shapeKey, shape);
       members.push(shape);
     }
-    for (const row of rows) {
+    for (const indexes of p.rows) {
+      const row: Row = { casts: p.casts, values: indexes.map((i) => q.parameters[i]) };
       if (!shape.key) {
         shape.rows.push(row);
         continue;
