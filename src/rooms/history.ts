@@ -5,7 +5,7 @@ import { eventsRepo, type EventRow, type RangeOptions, type StateRow } from "../
 import type { PDU } from "../matrix/pdu.js";
 import { notFound } from "../http/errors.js";
 import type { RoomWriter } from "./writer.js";
-import { HistoryVisibility, type VisibilityView } from "./visibility.js";
+import { HistoryVisibility, VISIBILITY_STATE_TYPES, type VisibilityView } from "./visibility.js";
 import { BUNDLED, serializeEvents, toClientEvent, type ClientEvent, type SerializeOptions, type Viewer } from "./serialize.js";
 import { parseRoomToken, roomToken } from "./tokens.js";
 import { eventMatches, sqlPushdown, type RoomEventFilter } from "./event-filter.js";
@@ -32,10 +32,13 @@ export class RoomReader {
     this.visibility = new HistoryVisibility(storage);
   }
 
-  /** The reader's view of a room; 404 for an unknown room, 403 if they may not read it. */
-  async viewFor(viewer: Viewer, roomId: string): Promise<VisibilityView> {
+  /**
+   * The reader's view of a room; 404 for an unknown room, 403 if they may not read it. `inputs`:
+   * the view's inputs when the caller read them already (HistoryVisibility.fromRows).
+   */
+  async viewFor(viewer: Viewer, roomId: string, inputs?: Promise<Parameters<HistoryVisibility["fromRows"]>[2]>): Promise<VisibilityView> {
     if (!(await this.writer.roomExists(roomId))) throw notFound("Unknown room");
-    const view = await this.visibility.view(roomId, viewer.userId);
+    const view = inputs ? await this.visibility.fromRows(roomId, viewer.userId, await inputs) : await this.visibility.view(roomId, viewer.userId);
     view.assertCanReadRoom();
     return view;
   }
@@ -51,17 +54,17 @@ export class RoomReader {
       q.dir === "b"
         ? { upTo: Math.min(from, readLimit), after: floorAfter > 0 ? Math.max(to ?? 0, floorAfter) : to, dir: "b", limit: 0, ...push }
         : { after: Math.max(from, floorAfter), upTo: Math.min(to ?? Number.MAX_SAFE_INTEGER, readLimit, head), dir: "f", limit: 0, ...push };
-    // The first batch is read while the reader's view is built, with the bounds of a reader who
-    // may read everything (a joined member, no newcomer bound: nearly every read), together with
-    // its events' children for the bundled aggregations: one round trip for the view and one for
-    // the page on PostgreSQL, at the same time, where there were three one after the other. The
-    // view's bounds can only be narrower; its rows are used when they start where the view's
-    // start (see narrowed()), and only rows the view may see are shown, as for any batch.
+    // The first batch is read with the reader's view's inputs, before the view is built, with
+    // the bounds of a reader who may read everything (a joined member, no newcomer bound: nearly
+    // every read), together with its events' children for the bundled aggregations: one round
+    // trip on PostgreSQL where there were three, two of them one after the other. The view's
+    // bounds can only be narrower; its rows are used when they start where the view's start (see
+    // narrowed()), and only rows the view may see are shown, as for any batch.
     const firstWant = Math.max(limit, 10);
     const specBounds = { ...bounds(Number.MAX_SAFE_INTEGER, -1), limit: firstWant };
-    const speculative = limit > 0 ? this.events.rangeWithChildren(roomId, specBounds, BUNDLED) : undefined;
-    speculative?.catch(() => undefined); // awaited below, or dropped when the view refuses the read
-    const view = await this.viewFor(viewer, roomId);
+    const speculative = limit > 0 ? this.events.rangeWithChildren(roomId, specBounds, BUNDLED, { userId: viewer.userId, stateTypes: VISIBILITY_STATE_TYPES }) : undefined;
+    speculative?.catch(() => undefined); // awaited below, or dropped when the room is unknown
+    const view = await this.viewFor(viewer, roomId, speculative?.then((r) => r.visibility));
     const readLimit = view.readLimit();
     // Rows below the newcomer bound are never visible: the range stops there, so the last page has no `end`.
     const floorAfter = view.readFloor() - 1;
