@@ -1,12 +1,12 @@
 // Reading a room: /messages, /context, /event, /state, /members, /joined_members. Every event
 // leaving here has passed the room's history visibility for the reader.
 import type { Storage } from "../storage/database.js";
-import { eventsRepo, type EventRow, type StateRow } from "../storage/events.js";
+import { eventsRepo, type EventRow, type RangeOptions, type StateRow } from "../storage/events.js";
 import type { PDU } from "../matrix/pdu.js";
 import { notFound } from "../http/errors.js";
 import type { RoomWriter } from "./writer.js";
-import { HistoryVisibility, type VisibilityView } from "./visibility.js";
-import { serializeEvents, toClientEvent, type ClientEvent, type Viewer } from "./serialize.js";
+import { HistoryVisibility, VISIBILITY_STATE_TYPES, type VisibilityView } from "./visibility.js";
+import { BUNDLED, serializeEvents, toClientEvent, type ClientEvent, type SerializeOptions, type Viewer } from "./serialize.js";
 import { parseRoomToken, roomToken } from "./tokens.js";
 import { eventMatches, sqlPushdown, type RoomEventFilter } from "./event-filter.js";
 
@@ -32,36 +32,59 @@ export class RoomReader {
     this.visibility = new HistoryVisibility(storage);
   }
 
-  /** The reader's view of a room; 404 for an unknown room, 403 if they may not read it. */
-  async viewFor(viewer: Viewer, roomId: string): Promise<VisibilityView> {
+  /**
+   * The reader's view of a room; 404 for an unknown room, 403 if they may not read it. `inputs`:
+   * the view's inputs when the caller read them already (HistoryVisibility.fromRows).
+   */
+  async viewFor(viewer: Viewer, roomId: string, inputs?: Promise<Parameters<HistoryVisibility["fromRows"]>[2]>): Promise<VisibilityView> {
     if (!(await this.writer.roomExists(roomId))) throw notFound("Unknown room");
-    const view = await this.visibility.view(roomId, viewer.userId);
+    const view = inputs ? await this.visibility.fromRows(roomId, viewer.userId, await inputs) : await this.visibility.view(roomId, viewer.userId);
     view.assertCanReadRoom();
     return view;
   }
 
   /** GET /rooms/{roomId}/messages. */
   async messages(viewer: Viewer, roomId: string, q: { from?: string; to?: string; dir: "b" | "f"; limit: number; filter?: RoomEventFilter }): Promise<MessagesResult> {
-    const view = await this.viewFor(viewer, roomId);
     const limit = Math.min(Math.max(q.limit, 0), MAX_MESSAGES_LIMIT);
-    const readLimit = view.readLimit();
-    // Rows below the newcomer bound are never visible: the range stops there, so the last page has no `end`.
-    const floorAfter = view.readFloor() - 1;
     const head = this.writer.currentPosition();
     let from = q.from !== undefined ? parseRoomToken(q.from) : q.dir === "b" ? head : 0;
     const to = q.to !== undefined ? parseRoomToken(q.to) : undefined;
+    const push = sqlPushdown(q.filter);
+    const bounds = (readLimit: number, floorAfter: number): RangeOptions =>
+      q.dir === "b"
+        ? { upTo: Math.min(from, readLimit), after: floorAfter > 0 ? Math.max(to ?? 0, floorAfter) : to, dir: "b", limit: 0, ...push }
+        : { after: Math.max(from, floorAfter), upTo: Math.min(to ?? Number.MAX_SAFE_INTEGER, readLimit, head), dir: "f", limit: 0, ...push };
+    // The first batch is read with the reader's view's inputs, before the view is built, with
+    // the bounds of a reader who may read everything (a joined member, no newcomer bound: nearly
+    // every read), together with its events' children for the bundled aggregations: one round
+    // trip on PostgreSQL where there were three, two of them one after the other. The view's
+    // bounds can only be narrower; its rows are used when they start where the view's start (see
+    // narrowed()), and only rows the view may see are shown, as for any batch.
+    const firstWant = Math.max(limit, 10);
+    const specBounds = { ...bounds(Number.MAX_SAFE_INTEGER, -1), limit: firstWant };
+    const speculative = limit > 0 ? this.events.rangeWithChildren(roomId, specBounds, BUNDLED, { userId: viewer.userId, stateTypes: VISIBILITY_STATE_TYPES }) : undefined;
+    speculative?.catch(() => undefined); // awaited below, or dropped when the room is unknown
+    const view = await this.viewFor(viewer, roomId, speculative?.then((r) => r.visibility));
+    const readLimit = view.readLimit();
+    // Rows below the newcomer bound are never visible: the range stops there, so the last page has no `end`.
+    const floorAfter = view.readFloor() - 1;
     const start = roomToken(from);
     const chunk: EventRow[] = [];
-    const push = sqlPushdown(q.filter);
     // True once the range has no more rows beyond what was consumed: then there is no next page.
     let exhausted = false;
+    let prefetched: SerializeOptions["children"];
     // Fetch in batches until the page is full: filtered-out or invisible events do not count.
     for (let round = 0; round < 8 && chunk.length < limit && !exhausted; round++) {
       const want = Math.max(limit - chunk.length, 10);
-      const batch =
-        q.dir === "b"
-          ? await this.events.range(roomId, { upTo: Math.min(from, readLimit), after: floorAfter > 0 ? Math.max(to ?? 0, floorAfter) : to, dir: "b", limit: want, ...push })
-          : await this.events.range(roomId, { after: Math.max(from, floorAfter), upTo: Math.min(to ?? Number.MAX_SAFE_INTEGER, readLimit, head), dir: "f", limit: want, ...push });
+      const opts = { ...bounds(readLimit, floorAfter), limit: want };
+      let batch: EventRow[];
+      const first = round === 0 && speculative && want === firstWant ? narrowed(q.dir, specBounds, opts, await speculative) : undefined;
+      if (first) {
+        batch = first.rows;
+        prefetched = { parents: new Set(batch.map((r) => r.event_id)), rows: first.children };
+      } else {
+        batch = await this.events.range(roomId, opts);
+      }
       let consumed = 0;
       for (const row of batch) {
         consumed++;
@@ -72,7 +95,8 @@ export class RoomReader {
       }
       if (batch.length < want && consumed === batch.length) exhausted = true;
     }
-    const result: MessagesResult = { chunk: await serializeEvents(this.storage, chunk, viewer, this.now()), start };
+    // The view goes along: aggregations hide children the reader may not see without building it again.
+    const result: MessagesResult = { chunk: await serializeEvents(this.storage, chunk, viewer, this.now(), { views: new Map([[roomId, view]]), children: prefetched }), start };
     if (!exhausted) result.end = roomToken(from);
     if (q.filter?.lazy_load_members && chunk.length > 0) result.state = await this.membersFor(roomId, chunk, viewer);
     return result;
@@ -188,4 +212,19 @@ export class RoomReader {
 
 function contentOf(row: EventRow): Record<string, unknown> {
   return (JSON.parse(row.json) as PDU).content ?? {};
+}
+
+/**
+ * The batch `opts` would read, taken from a batch read with the wider bounds `wide` (the same or
+ * a larger range): possible when both start at the same end of the range (the upper bound going
+ * back, the lower going forward), so that the narrower range is the wider's rows cut at its far
+ * end; a short result then means the range is exhausted, as it would from the database.
+ */
+function narrowed(dir: "b" | "f", wide: RangeOptions, opts: RangeOptions, read: { rows: EventRow[]; children: EventRow[] }): { rows: EventRow[]; children: EventRow[] } | undefined {
+  if (dir === "b" ? wide.upTo !== opts.upTo : wide.after !== opts.after) return undefined;
+  const rows = read.rows.filter((r) => {
+    const pos = Number(r.stream_ordering);
+    return (opts.after === undefined || pos > opts.after) && (opts.upTo === undefined || pos <= opts.upTo);
+  });
+  return { rows, children: read.children };
 }

@@ -37,10 +37,16 @@ export interface SerializeOptions {
    * aggregations (spec "Aggregations of child events", history visibility warning).
    */
   views?: ReadonlyMap<string, VisibilityView>;
+  /**
+   * The children of some events, already read with them (events.ts rangeWithChildren: unredacted,
+   * with one of BUNDLED's rel_types, oldest first): used instead of a query when every event
+   * serialised is one of `parents`.
+   */
+  children?: { parents: ReadonlySet<string>; rows: readonly ChildSummary[] };
 }
 
 /** The rel_types the server bundles (annotations are not, spec v1.7 "Event annotations"). */
-const BUNDLED = ["m.replace", "m.thread", "m.reference"];
+export const BUNDLED = ["m.replace", "m.thread", "m.reference"];
 
 /** One event without aggregations (state lists, stripped contexts). */
 export function toClientEvent(row: Row, viewer: Viewer | undefined, now: number, redactedBecause?: ClientEvent): ClientEvent {
@@ -80,7 +86,7 @@ export async function serializeEvents(storage: Storage, rows: Row[], viewer: Vie
   const out = await withRedactions(storage, rows, viewer, now);
   if (opts.aggregate === false) return out;
   const ctx = new AggregationContext(storage, viewer, now, opts.views);
-  await bundleAggregations(ctx, rows, out, true);
+  await bundleAggregations(ctx, rows, out, true, opts.children);
   return out;
 }
 
@@ -139,12 +145,16 @@ class AggregationContext {
  * Adds unsigned["m.relations"] to each event of `out` (parallel to `rows`). `threads` is false for
  * the thread's latest_event, which cannot itself be a thread root (spec "Threading": no nesting).
  */
-async function bundleAggregations(ctx: AggregationContext, rows: Row[], out: ClientEvent[], threads: boolean): Promise<void> {
+async function bundleAggregations(ctx: AggregationContext, rows: Row[], out: ClientEvent[], threads: boolean, prefetched?: SerializeOptions["children"]): Promise<void> {
   // State events do not receive bundled aggregations (spec "Aggregations of child events").
   const parents = out.filter((ev) => ev.state_key === undefined);
   if (parents.length === 0) return;
   const relTypes = threads ? BUNDLED : BUNDLED.filter((t) => t !== "m.thread");
-  const children = await ctx.repo.relationSummariesOf([...new Set(parents.map((p) => p.event_id))], relTypes);
+  const ids = new Set(parents.map((p) => p.event_id));
+  const children =
+    prefetched && [...ids].every((id) => prefetched.parents.has(id))
+      ? prefetched.rows.filter((c) => ids.has(c.relates_to!) && relTypes.includes(c.rel_type!))
+      : await ctx.repo.relationSummariesOf([...ids], relTypes);
   if (children.length === 0) return;
 
   // Only children in the parent's room (spec "Forming relationships between events"), visible to

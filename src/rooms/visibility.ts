@@ -92,6 +92,9 @@ export class VisibilityView {
   }
 }
 
+/** The `""`-keyed state types a view depends on, with the user's membership events. */
+export const VISIBILITY_STATE_TYPES = ["m.room.history_visibility", "m.room.join_rules", NEWCOMER_HISTORY_EVENT];
+
 export class HistoryVisibility {
   private readonly events;
   private readonly newcomer;
@@ -102,13 +105,18 @@ export class HistoryVisibility {
   }
 
   async view(roomId: string, userId: string): Promise<VisibilityView> {
-    const [mem, states] = await Promise.all([
-      this.events.membershipHistory(roomId, userId),
-      this.newcomer.stateHistories(roomId, ["m.room.history_visibility", "m.room.join_rules", NEWCOMER_HISTORY_EVENT]),
-    ]);
-    const memberships = mem.map((m) => ({ pos: Number(m.stream_ordering), value: m.membership ?? "leave" }));
+    return this.fromRows(roomId, userId, await this.events.membershipAndStateHistory(roomId, userId, VISIBILITY_STATE_TYPES));
+  }
+
+  /**
+   * The view from its inputs read by the caller (`/messages` reads them with its page, see
+   * events.ts rangeWithChildren): the user's membership events and the changes of
+   * VISIBILITY_STATE_TYPES, oldest first.
+   */
+  async fromRows(roomId: string, userId: string, rows: ReadonlyArray<{ type: string; stream_ordering: number; membership: string | null; json: string | null }>): Promise<VisibilityView> {
+    const memberships = rows.filter((r) => r.type === "m.room.member").map((m) => ({ pos: Number(m.stream_ordering), value: m.membership ?? "leave" }));
     const steps = <T>(type: string, parse: (pdu: PDU) => T): Step<T>[] =>
-      states.filter((s) => s.type === type).map((s) => ({ pos: Number(s.stream_ordering), value: parse(JSON.parse(s.json) as PDU) }));
+      rows.filter((s) => s.type === type).map((s) => ({ pos: Number(s.stream_ordering), value: parse(JSON.parse(s.json!) as PDU) }));
     const visibilities = steps("m.room.history_visibility", parseVisibility);
     const floor = await this.newcomerFloor(roomId, memberships, steps("m.room.join_rules", (p) => p.content?.join_rule), steps(NEWCOMER_HISTORY_EVENT, (p) => policyFromContent(p.content)));
     return new VisibilityView(userId, memberships, visibilities, floor);

@@ -95,7 +95,10 @@ const isQueued = (v: Persisted | Queued): v is Queued => "committed" in v;
 /**
  * Work that must commit atomically with an event (e.g. push actions for unread counts). Runs inside
  * the writer's transaction, after the event row is written, with the room state as it was before
- * the event (as push rule evaluation expects); throwing aborts the whole write.
+ * the event (as push rule evaluation expects); throwing aborts the whole write. It may run more
+ * than once for one event (on PostgreSQL its writes are first recorded to be sent with others, see
+ * storage/group-commit.ts), so it must change nothing but rows written through `tx` (or state it
+ * overwrites, keyed by the event).
  */
 export type PersistHook = (tx: Storage["db"], room: RoomSnapshot, pdu: PDU, streamOrdering: number) => Promise<void>;
 
@@ -121,12 +124,11 @@ export class RoomWriter {
   /** Sends queued but not yet committed, by sender, device and txnId: a retry waits for the first. */
   private pendingTxns = new Map<string, Promise<Persisted>>();
   /**
-   * Whether messages may be queued behind uncommitted ones of their room (SQLite's group commit:
-   * the queue runs in order, so a room's events commit in the order they were built, and the
-   * events of one busy room share commits). PostgreSQL commits each event in its own transaction,
-   * concurrently, so there the room's lock is held until the commit.
+   * Whether messages may be queued behind uncommitted ones of their room: the group commit's queue
+   * runs in order on both engines (one transaction per batch on SQLite, combined statements on PostgreSQL), so a
+   * room's events commit in the order they were built, and the events of one busy room share commits.
    */
-  private readonly pipelining: boolean;
+  private readonly pipelining = true;
   private readonly events;
   private readonly rooms;
   private readonly commits;
@@ -144,8 +146,7 @@ export class RoomWriter {
   ) {
     this.events = eventsRepo(storage.db);
     this.rooms = roomsRepo(storage.db);
-    this.commits = new GroupCommit(storage.db, storage.dialect === "sqlite");
-    this.pipelining = storage.dialect === "sqlite";
+    this.commits = new GroupCommit(storage.db, storage.dialect === "sqlite" ? "transaction" : "statements");
     this.searchQueue =
       storage.dialect === "sqlite"
         ? new SearchIndexQueue(storage, this.commits, {
@@ -384,11 +385,11 @@ export class RoomWriter {
     try {
       // Events of other rooms (and earlier messages of this one) being persisted at the same
       // moment share this transaction. `run` queues the work before its first await, in order.
-      await this.commits.run(async (tx) => {
-        // Group commit may run this a second time after a rolled-back attempt (group-commit.ts):
-        // the flag tells the room's next event how the latest run ended.
-        unit.failed = false;
-        try {
+      // The work may run twice: on SQLite after a batch rolled back for another unit's failure, on
+      // PostgreSQL recorded, then in a transaction of its own when it does something that cannot
+      // be deferred (group-commit.ts); it only writes through `tx`.
+      await this.commits.run(
+        async (tx) => {
           if (previous?.failed) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
           if (extra) await extra(tx);
           const events = eventsRepo(tx);
@@ -400,17 +401,22 @@ export class RoomWriter {
           if (!this.searchQueue) for (const s of search) await insertSearchEntry(tx, this.storage.dialect, s);
           if (pdu.type === "m.room.redaction") redactedTarget = await applyRedaction(tx, this.storage.dialect, entry, pdu);
           for (const h of this.hooks) await h(tx, entry, pdu, position);
-        } catch (e) {
-          // Marked before the queue moves on, so the room's next queued event sees it.
-          unit.failed = true;
-          throw e;
-        }
-      });
+        },
+        // Marked by the queue as soon as the unit fails (its work or its commit), before it moves
+        // on, so the room's next queued event sees it.
+        () => (unit.failed = true),
+      );
     } catch (e) {
       unit.failed = true;
       this.streamIds.finish(position);
-      if (entry.inflight === unit) entry.inflight = undefined;
+      // The cached room's tip is this failed event: it must be reloaded from the database, but
+      // only once the room's earlier events still in the commit queue are settled, or the reload
+      // would not see them and the next event would fork the history (on PostgreSQL the queue
+      // commits while requests are served). Until then every write built on this entry fails,
+      // since it is queued behind this failed unit (entry.inflight stays on it).
+      await previous?.settled;
       if (this.cache.get(entry.roomId) === entry) this.cache.delete(entry.roomId);
+      if (entry.inflight === unit) entry.inflight = undefined;
       settle();
       throw e;
     }

@@ -14,6 +14,29 @@ export interface StateRow {
   json: string;
 }
 
+export interface RangeOptions {
+  after?: number;
+  upTo?: number;
+  dir: "f" | "b";
+  limit: number;
+  types?: string[];
+  notTypes?: string[];
+  senders?: string[];
+  notSenders?: string[];
+  containsUrl?: boolean;
+}
+
+function rangeQuery(db: Db, roomId: string, opts: RangeOptions) {
+  let q = db.selectFrom("events").selectAll().where("room_id", "=", roomId);
+  if (opts.after !== undefined) q = q.where("stream_ordering", ">", opts.after);
+  if (opts.upTo !== undefined) q = q.where("stream_ordering", "<=", opts.upTo);
+  if (opts.types) q = q.where("type", "in", opts.types.length ? opts.types : [""]);
+  if (opts.notTypes?.length) q = q.where("type", "not in", opts.notTypes);
+  if (opts.senders) q = q.where("sender", "in", opts.senders.length ? opts.senders : [""]);
+  if (opts.notSenders?.length) q = q.where("sender", "not in", opts.notSenders);
+  return q.orderBy("stream_ordering", opts.dir === "f" ? "asc" : "desc").limit(opts.limit);
+}
+
 export const eventsRepo = (db: Db) => ({
   // The send path's statements are precompiled (compiled.ts).
   insert: (row: EventRow) => runCompiled(db, "events.insert", [row as unknown as Record<string, unknown>], ([v]) => db.insertInto("events").values(v as unknown as EventRow)),
@@ -108,15 +131,53 @@ export const eventsRepo = (db: Db) => ({
   },
 
   /** Events of a room in a stream range, in either direction. */
-  range: (roomId: string, opts: { after?: number; upTo?: number; dir: "f" | "b"; limit: number; types?: string[]; notTypes?: string[]; senders?: string[]; notSenders?: string[]; containsUrl?: boolean }) => {
-    let q = db.selectFrom("events").selectAll().where("room_id", "=", roomId);
-    if (opts.after !== undefined) q = q.where("stream_ordering", ">", opts.after);
-    if (opts.upTo !== undefined) q = q.where("stream_ordering", "<=", opts.upTo);
-    if (opts.types) q = q.where("type", "in", opts.types.length ? opts.types : [""]);
-    if (opts.notTypes?.length) q = q.where("type", "not in", opts.notTypes);
-    if (opts.senders) q = q.where("sender", "in", opts.senders.length ? opts.senders : [""]);
-    if (opts.notSenders?.length) q = q.where("sender", "not in", opts.notSenders);
-    return q.orderBy("stream_ordering", opts.dir === "f" ? "asc" : "desc").limit(opts.limit).execute();
+  range: (roomId: string, opts: RangeOptions) => rangeQuery(db, roomId, opts).execute(),
+
+  /**
+   * A range (as `range`), the unredacted children of its events with one of `relTypes` (as
+   * `relationSummariesOf`, oldest first) and, given `reader`, their history visibility's inputs
+   * (as `membershipAndStateHistory`), in one query: on PostgreSQL a page of /messages took three
+   * round trips, two of them one after the other.
+   */
+  rangeWithChildren: async (roomId: string, opts: RangeOptions, relTypes: string[], reader?: { userId: string; stateTypes: string[] }): Promise<{ rows: EventRow[]; children: EventRow[]; visibility: EventRow[] }> => {
+    let q = db
+      .with("page", () => rangeQuery(db, roomId, opts))
+      .selectFrom("page")
+      .selectAll()
+      .select(sql<number>`0`.as("page_part"))
+      .unionAll((eb) =>
+        eb
+          .selectFrom("events")
+          .selectAll()
+          .select(sql<number>`1`.as("page_part"))
+          .where("relates_to", "in", eb.selectFrom("page").select("event_id"))
+          .where("rel_type", "in", relTypes.length ? relTypes : [""])
+          .where("redacted_by", "is", null),
+      );
+    if (reader) {
+      q = q
+        .unionAll((eb) => eb.selectFrom("events").selectAll().select(sql<number>`2`.as("page_part")).where("room_id", "=", roomId).where("type", "=", "m.room.member").where("state_key", "=", reader.userId))
+        .unionAll((eb) =>
+          eb
+            .selectFrom("events")
+            .selectAll()
+            .select(sql<number>`2`.as("page_part"))
+            .where("room_id", "=", roomId)
+            .where("type", "in", reader.stateTypes.length ? reader.stateTypes : [""])
+            .where("state_key", "=", ""),
+        );
+    }
+    const all = await q.execute();
+    // A union has no order of its own: the page in its direction, the others oldest first.
+    const parts: EventRow[][] = [[], [], []];
+    // The rows keep their page_part column (an object rest copy of 100 rows cost ~0.15 ms).
+    for (const row of all) parts[Number(row.page_part)]!.push(row);
+    const [rows, children, visibility] = parts as [EventRow[], EventRow[], EventRow[]];
+    const so = (r: EventRow) => Number(r.stream_ordering);
+    rows.sort(opts.dir === "f" ? (a, b) => so(a) - so(b) : (a, b) => so(b) - so(a));
+    children.sort((a, b) => so(a) - so(b));
+    visibility.sort((a, b) => so(a) - so(b));
+    return { rows, children, visibility };
   },
 
   /** A user's membership events in a room, oldest first (history visibility needs the whole story). */
@@ -127,6 +188,28 @@ export const eventsRepo = (db: Db) => ({
       .where("room_id", "=", roomId)
       .where("type", "=", "m.room.member")
       .where("state_key", "=", userId)
+      .orderBy("stream_ordering")
+      .execute(),
+
+  /**
+   * History visibility's inputs in one query (one round trip instead of two on PostgreSQL): the
+   * user's membership events (no json) and the changes of the `""`-keyed state `types`, oldest first.
+   */
+  membershipAndStateHistory: (roomId: string, userId: string, types: string[]) =>
+    db
+      .selectFrom("events")
+      .select(["type", "stream_ordering", "membership", sql<string | null>`null`.as("json")])
+      .where("room_id", "=", roomId)
+      .where("type", "=", "m.room.member")
+      .where("state_key", "=", userId)
+      .unionAll(
+        db
+          .selectFrom("events")
+          .select(["type", "stream_ordering", "membership", "json"])
+          .where("room_id", "=", roomId)
+          .where("type", "in", types.length ? types : [""])
+          .where("state_key", "=", ""),
+      )
       .orderBy("stream_ordering")
       .execute(),
 

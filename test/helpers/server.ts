@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import type { FastifyInstance } from "fastify";
 import { resolveConfig } from "../../src/config/load.js";
 import type { Config, ResolvedConfig } from "../../src/config/schema.js";
 import { createApp, type App } from "../../src/app.js";
 import { buildServer } from "../../src/http/server.js";
 import { createLogger } from "../../src/log.js";
+import { freshPostgres } from "./postgres.js";
 import type { Logger } from "pino";
 
 export interface TestUser {
@@ -50,25 +50,6 @@ type Overrides = Partial<Omit<Config, "password_hashing" | "rate_limiting" | "re
 };
 
 /** A fresh PostgreSQL database for one test server; dropped on close. */
-export async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `rempart_t_${process.pid}_${randomBytes(4).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 let counter = 0;
 
 /** What a restarted server takes over from the previous one. */

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
 import Database from "better-sqlite3";
 import { call } from "../helpers/http.js";
-import { freshPostgres } from "../helpers/server.js";
+import { freshPostgres } from "../helpers/postgres.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/rempart.js", import.meta.url));
 const C = "/_matrix/client/v3";
