@@ -29,7 +29,8 @@ rmSync("dist/bundle", { recursive: true, force: true });
 const NEVER_LOADED = ["@fastify/ajv-compiler", "@fastify/fast-json-stringify-compiler", "light-my-request"];
 
 await build({
-  entryPoints: { rempart: "dist/src/cli/main.js" },
+  // The signing thread (src/matrix/signer.ts) loads ./signer-worker.js next to the chunk that starts it.
+  entryPoints: { rempart: "dist/src/cli/main.js", "signer-worker": "dist/src/matrix/signer-worker.js" },
   outdir: "dist/bundle",
   bundle: true,
   splitting: true,

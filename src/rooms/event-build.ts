@@ -9,7 +9,9 @@ import { authorizeEvent } from "../matrix/auth-rules.js";
 import { authEventTypesFor } from "../matrix/auth-events.js";
 import { stateKey, type PDU, type StateKey } from "../matrix/pdu.js";
 import { requireRoomVersion, type RoomVersionId } from "../matrix/room-versions.js";
-import { MatrixError, forbidden } from "../http/errors.js";
+import { MatrixError, badJson, forbidden } from "../http/errors.js";
+import { CanonicalJsonError } from "../matrix/canonical-json.js";
+import type { EventSigner, SignedEvent } from "../matrix/signer.js";
 import { relationOf } from "./relations-index.js";
 
 /** The spec's limit on a whole event (client-server API "Size limits"). */
@@ -34,9 +36,27 @@ export interface BuildDraft {
 
 /**
  * Builds, signs and authorises the event that `draft` becomes on top of `base` at time `ts`.
- * Throws 413 M_TOO_LARGE or 403 M_FORBIDDEN (with the rule's reason); never writes anything.
+ * Throws 413 M_TOO_LARGE, 400 M_BAD_JSON (content with no Canonical JSON form: floats, lone
+ * surrogates…) or 403 M_FORBIDDEN (with the rule's reason); never writes anything.
  */
 export function buildEvent(base: BuildBase, draft: BuildDraft, ts: number, serverName: string, key: SigningKey): PDU {
+  const { pdu, authEvents } = unsignedEvent(base, draft, ts);
+  return authorised(base, signed(() => signNewEvent(pdu, base.version, serverName, key)), authEvents, serverName);
+}
+
+/** buildEvent, with the hashing and signing done by `signer` (on its thread when `offload`). */
+export async function buildEventWith(base: BuildBase, draft: BuildDraft, ts: number, serverName: string, signer: EventSigner, offload: boolean): Promise<PDU> {
+  const { pdu, authEvents } = unsignedEvent(base, draft, ts);
+  let result: SignedEvent<Record<string, unknown>>;
+  try {
+    result = await signer.sign(pdu, base.version, offload);
+  } catch (e) {
+    throw invalidContent(e);
+  }
+  return authorised(base, result, authEvents, serverName);
+}
+
+function unsignedEvent(base: BuildBase, draft: BuildDraft, ts: number): { pdu: Record<string, unknown>; authEvents: PDU[] } {
   const rv = requireRoomVersion(base.version);
   // The auth events, looked up once and handed to the rules: without them the rules index the
   // whole room state per event, which made every send cost O(members) (quadratic on import).
@@ -61,11 +81,28 @@ export function buildEvent(base: BuildBase, draft: BuildDraft, ts: number, serve
     if (rv.redactsInContent) pdu.content = { ...draft.content, redacts: draft.redacts };
     else pdu.redacts = draft.redacts;
   }
-  // One pass: hashes, signature and event id from the same Canonical JSON (matrix/signing.ts).
-  const { event: signed, eventId, canonicalBytes: size } = signNewEvent(pdu, base.version, serverName, key);
+  return { pdu, authEvents };
+}
+
+/** One pass: hashes, signature and event id from the same Canonical JSON (matrix/signing.ts). */
+function signed(sign: () => SignedEvent<Record<string, unknown>>): SignedEvent<Record<string, unknown>> {
+  try {
+    return sign();
+  } catch (e) {
+    throw invalidContent(e);
+  }
+}
+
+/** Room versions 6+ require Canonical JSON ("Event format"): content without one is the client's error. */
+function invalidContent(e: unknown): unknown {
+  return e instanceof CanonicalJsonError ? badJson(`Event is not valid Canonical JSON: ${e.message}`) : e;
+}
+
+function authorised(base: BuildBase, result: SignedEvent<Record<string, unknown>>, authEvents: PDU[], serverName: string): PDU {
+  const { event: signedEvent, eventId, canonicalBytes: size } = result;
   // Leaves room for what signing added and federation would add (spec limit on the whole event).
   if (size > MAX_EVENT_BYTES - 1024) throw new MatrixError(413, "M_TOO_LARGE", `Event is too large (${size} bytes)`);
-  const full = { ...signed, event_id: eventId } as unknown as PDU;
+  const full = { ...signedEvent, event_id: eventId } as unknown as PDU;
   const auth = authorizeEvent(full, base.state, base.version, {
     createEvent: base.createEvent,
     authEvents,

@@ -12,7 +12,8 @@ import type { SigningKey } from "../matrix/signing.js";
 import { signEvent } from "../matrix/signing.js";
 import { eventIdFor } from "../matrix/event-id.js";
 import { authorizeEvent, canRedact } from "../matrix/auth-rules.js";
-import { buildEvent, eventRowFor, MAX_EVENT_BYTES } from "./event-build.js";
+import { buildEventWith, eventRowFor, MAX_EVENT_BYTES } from "./event-build.js";
+import { EventSigner } from "../matrix/signer.js";
 import { powerLevelsFrom } from "../matrix/power-levels.js";
 import { stateKey, type PDU, type StateKey } from "../matrix/pdu.js";
 import { requireRoomVersion, type RoomVersionId } from "../matrix/room-versions.js";
@@ -70,6 +71,11 @@ interface RoomCacheEntry {
   tip: { eventId: string; depth: number };
   /** The room's last event handed to the commit queue and not yet settled. */
   inflight?: InFlight;
+  /**
+   * Set when an event of the room failed and the entry was dropped for a reload: an event still
+   * being built on it (waiting for its signature) must not be stored (it points at the failed one).
+   */
+  stale?: boolean;
 }
 
 /**
@@ -134,6 +140,10 @@ export class RoomWriter {
   private readonly commits;
   /** SQLite only: new events' search entries, written in batches (search-queue.ts). */
   private readonly searchQueue: SearchIndexQueue | undefined;
+  /** Hashes and signs new events, on its own thread while several sends are in progress. */
+  private readonly signer: EventSigner;
+  /** Sends in progress (send()): above one, events are signed on the signing thread. */
+  private sending = 0;
 
   private constructor(
     private readonly storage: Storage,
@@ -147,6 +157,7 @@ export class RoomWriter {
     this.events = eventsRepo(storage.db);
     this.rooms = roomsRepo(storage.db);
     this.commits = new GroupCommit(storage.db, storage.dialect === "sqlite" ? "transaction" : "statements");
+    this.signer = new EventSigner(serverName, key);
     this.searchQueue =
       storage.dialect === "sqlite"
         ? new SearchIndexQueue(storage, this.commits, {
@@ -171,6 +182,7 @@ export class RoomWriter {
   /** Writes what is still pending (the server is stopping; no event is being sent any more). */
   async close(): Promise<void> {
     await this.searchQueue?.close();
+    await this.signer.close();
   }
 
   addPersistHook(hook: PersistHook): void {
@@ -227,6 +239,15 @@ export class RoomWriter {
    * while it commits and both can share one commit: a busy room is no longer one commit per event.
    */
   async send(roomId: string, draft: EventDraft, opts: WriteOptions = {}): Promise<Persisted> {
+    this.sending++;
+    try {
+      return await this.sendCounted(roomId, draft, opts);
+    } finally {
+      this.sending--;
+    }
+  }
+
+  private async sendCounted(roomId: string, draft: EventDraft, opts: WriteOptions): Promise<Persisted> {
     const out = await this.mutex.run(roomId, async (): Promise<Persisted | Queued> => {
       const txnKey = opts.txn ? `${draft.sender}\u0000${opts.txn.deviceId}\u0000${opts.txn.txnId}` : undefined;
       if (opts.txn && txnKey) {
@@ -362,7 +383,10 @@ export class RoomWriter {
     if (draft.type === "m.room.redaction") await this.checkRedaction(entry, draft);
     // Built on the room's tip: the newest event queued, which may not be committed yet (send()).
     const base = { roomId: entry.roomId, version: entry.version, createEvent: entry.createEvent, state: entry.state, latest: entry.tip };
-    const pdu = buildEvent(base, draft, this.now(), this.serverName, this.key);
+    const pdu = await buildEventWith(base, draft, this.now(), this.serverName, this.signer, this.sending > 1);
+    // While it was being signed, an earlier event of the room may have failed: this one points at
+    // the failed history (as a message queued behind a failed one, see InFlight).
+    if (entry.stale) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
     // Authorised: the target's search entries still waiting for their batch never get written.
     if (draft.type === "m.room.redaction" && draft.redacts) this.searchQueue?.forget(draft.redacts);
     const committed = this.persist(entry, pdu, opts.txn);
@@ -415,6 +439,7 @@ export class RoomWriter {
       // commits while requests are served). Until then every write built on this entry fails,
       // since it is queued behind this failed unit (entry.inflight stays on it).
       await previous?.settled;
+      entry.stale = true;
       if (this.cache.get(entry.roomId) === entry) this.cache.delete(entry.roomId);
       if (entry.inflight === unit) entry.inflight = undefined;
       settle();

@@ -182,3 +182,22 @@ test("upgrade to v12: room id from the create event, creators outside power leve
   await B.sendStateEvent(neu, "m.room.topic" as never, { topic: "by bob" } as never, "");
   assert.equal(find(await stateOf(A, old), "m.room.tombstone")?.content.replacement_room, neu);
 });
+
+test("content with no Canonical JSON form (a float) is 400 M_BAD_JSON, alone or among concurrent sends, and nothing is stored", async () => {
+  const { room_id } = await A.createRoom({ preset: sdk.Preset.PublicChat });
+  const url = (txn: string) => `${V3}/rooms/${enc(room_id)}/send/m.room.message/${txn}`;
+  const alone = await call(s.url, "PUT", url("float-alone"), { token: alice.accessToken, body: { msgtype: "m.text", body: "x", amount: 1.5 } });
+  assert.deepEqual([alone.status, alone.body.errcode], [400, "M_BAD_JSON"]);
+  assert.match(String(alone.body.error), /Canonical JSON/);
+  // Sent together with others, so that events are signed on the signing thread (rooms/writer.ts).
+  const together = await Promise.all(
+    Array.from({ length: 8 }, (_, i) =>
+      call(s.url, "PUT", url(`float-together-${i}`), { token: alice.accessToken, body: i === 3 ? { msgtype: "m.text", body: "y", ratio: 0.25 } : { msgtype: "m.text", body: `fine ${i}` } }),
+    ),
+  );
+  assert.deepEqual(together.map((r) => r.status), [200, 200, 200, 400, 200, 200, 200, 200]);
+  assert.equal(together[3]!.body.errcode, "M_BAD_JSON");
+  const page = await call(s.url, "GET", `${V3}/rooms/${enc(room_id)}/messages?dir=b&limit=50`, { token: alice.accessToken });
+  const bodies = (page.body.chunk as Array<{ type: string; content: { body?: string } }>).filter((e) => e.type === "m.room.message").map((e) => e.content.body);
+  assert.deepEqual(bodies.sort(), ["fine 0", "fine 1", "fine 2", "fine 4", "fine 5", "fine 6", "fine 7"]);
+});

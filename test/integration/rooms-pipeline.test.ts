@@ -42,12 +42,11 @@ test("a failed message in a busy room: no dangling history, retries store each m
     if (r.status === "rejected") assert.equal((r.reason as { errcode?: string }).errcode ?? "M_UNKNOWN", "M_UNKNOWN");
   }
   assert.equal(first[3]!.status, "rejected", "the refused event is not stored");
-  if (s.app.storage.dialect === "sqlite") {
-    // Queued behind the refused event, they pointed at it: refused too, never stored dangling.
-    // (On PostgreSQL the queue commits while the next requests are served: a message built after
-    // the failure, on the room reloaded, may be stored. The checks below hold on both.)
-    for (let i = 4; i < bodies.length; i++) assert.equal(first[i]!.status, "rejected", `${bodies[i]} was queued behind the refused event`);
-  }
+  // The messages after it were either queued behind it (they pointed at it: refused too, never
+  // stored dangling) or built after the failure on the room reloaded from the database (stored).
+  // Which of the two depends on timing (the queue commits while later messages are built, and
+  // their signing may wait for the signing thread), so the test does not fix it; the checks below
+  // hold either way.
 
   // Retry what failed, with the same txnIds (the hook now lets everything through).
   const retried = await Promise.all(bodies.map((_, i) => send(i)));
