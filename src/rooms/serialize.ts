@@ -8,6 +8,7 @@ import { accountDataRepo } from "../storage/account-data.js";
 import type { PDU } from "../matrix/pdu.js";
 import { HistoryVisibility, type VisibilityView } from "./visibility.js";
 import { relationOf } from "./relations-index.js";
+import { relationSummaries, type ChildSummary } from "./relation-batch.js";
 
 export interface ClientEvent {
   event_id: string;
@@ -92,7 +93,6 @@ async function withRedactions(storage: Storage, rows: Row[], viewer: Viewer | un
   return rows.map((r) => toClientEvent(r, viewer, now, r.redacted_by ? redactions.get(r.redacted_by) : undefined));
 }
 
-type ChildSummary = Awaited<ReturnType<ReturnType<typeof eventsRepo>["relationSummariesOf"]>>[number];
 
 /** What aggregation needs about the viewer, loaded once per serialisation and only when used. */
 class AggregationContext {
@@ -144,7 +144,7 @@ async function bundleAggregations(ctx: AggregationContext, rows: Row[], out: Cli
   const parents = out.filter((ev) => ev.state_key === undefined);
   if (parents.length === 0) return;
   const relTypes = threads ? BUNDLED : BUNDLED.filter((t) => t !== "m.thread");
-  const children = await ctx.repo.relationSummariesOf([...new Set(parents.map((p) => p.event_id))], relTypes);
+  const children = await relationSummaries(ctx.storage.db, [...new Set(parents.map((p) => p.event_id))], relTypes);
   if (children.length === 0) return;
 
   // Only children in the parent's room (spec "Forming relationships between events"), visible to
