@@ -40,6 +40,9 @@ import { stopAll } from "./lib/children.js";
 import { cpuMs } from "./lib/cpu.js";
 import { waitForIdle } from "./lib/idle.js";
 import { callJson, requestJson } from "./lib/http-json.js";
+import { fileURLToPath } from "node:url";
+
+const FLOOR_SCRIPT = fileURLToPath(new URL("./lib/longpoll-floor.js", import.meta.url));
 
 interface Options {
   rooms: number;
@@ -52,6 +55,9 @@ interface Options {
   postgres?: string;
   /** Directory for the server's V8 CPU profile (node --cpu-prof), written when it stops. */
   cpuProf?: string;
+  /** Wake-up against bench/lib/longpoll-floor.ts instead of the server: bare node:http answering
+   * every parked long-poll with a prebuilt body of this many bytes (the floor of the measurement). */
+  floor?: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -68,6 +74,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--parallel") o.parallel = Number(next());
     else if (a === "--keep") o.keep = next();
     else if (a === "--cpu-prof") o.cpuProf = next();
+    else if (a === "--floor") o.floor = Number(next());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -76,6 +83,7 @@ function parseOptions(argv: string[]): Options {
 const log = (msg: string) => process.stderr.write(`[bench:sync] ${msg}\n`);
 /** CLOCK_MONOTONIC in µs: the clock of the timestamps in a V8 CPU profile (node --cpu-prof). */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+const WARMUP_ROUNDS = 1;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Member {
@@ -106,6 +114,8 @@ interface WakeFigures {
   windows: Array<[number, number]>;
   /** Server CPU ms from just before each send until every poller has its answer, per woken poller. */
   cpuPerWoken: number;
+  /** Size of the first poller's woken response (JSON text), averaged over the rounds. */
+  bytes: number;
 }
 
 /** Wake-up latency: `n` members long-poll; a sender writes; each poller's return time is measured. */
@@ -124,8 +134,12 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
   let notIdle = 0;
   let sentAt = 0;
   let wakeCpu = 0;
+  let bytes = 0;
   const windows: Array<[number, number]> = [];
-  for (let r = 0; r < rounds; r++) {
+  // One unmeasured round first: the server has just started (and V8 has not optimised its send
+  // and sync paths yet); the first rounds would measure the JIT compiler.
+  for (let r = -WARMUP_ROUNDS; r < rounds; r++) {
+    const measured = r >= 0;
     const returned: Promise<void>[] = [];
     let written = 0;
     let allWritten!: () => void;
@@ -149,7 +163,8 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
                 onResponse: () => (at = performance.now()),
               });
               if (res.status !== 200) throw new Error(`sync ${res.status} ${JSON.stringify(res.body)}`);
-              latencies.push(at - sentAt);
+              if (measured) latencies.push(at - sentAt);
+              if (measured && i === 0) bytes += JSON.stringify(res.body).length / rounds;
               tokens[i] = res.body.next_batch;
               return;
             } catch (e) {
@@ -173,12 +188,13 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
       body: { msgtype: "m.text", body: `round ${r}` },
     });
     await Promise.all(returned);
+    if (!measured) continue;
     wakeCpu += cpuMs(server.pid) - cpu0;
     windows.push([startedUs, monotonicUs()]);
   }
   if (failures) log(`  ${failures} long-poll connections failed and were retried`);
   if (notIdle) log(`  ${notIdle} rounds: the server did not go quiet within 30 s before the send`);
-  return { latencies, windows, cpuPerWoken: wakeCpu / (pollers.length * rounds) };
+  return { latencies, windows, bytes, cpuPerWoken: wakeCpu / (pollers.length * rounds) };
 }
 
 /** Joins queue device-list updates that are written after the join returns: wait for them, so
@@ -246,13 +262,19 @@ async function main(): Promise<void> {
   const figures: Record<string, unknown> = { database: pgDb ? "postgres" : "sqlite" };
   let server: RunningServer | undefined;
   try {
-    // --- the data, through the services in this process ---
-    const app = await createApp(config, createLogger("silent"));
     const maxPollers = Math.max(0, ...o.pollers);
     let pollUsers: Member[];
     let sender: Member;
     let room: string;
     let subject: Member | undefined;
+    if (o.floor !== undefined) {
+      // The floor server checks nothing: placeholder users and room.
+      pollUsers = Array.from({ length: maxPollers }, (_, i) => ({ userId: `@p${i}:floor`, token: `t${i}` }));
+      sender = { userId: "@sender:floor", token: "sender" };
+      room = "!floor:floor";
+    } else {
+    // --- the data, through the services in this process ---
+    const app = await createApp(config, createLogger("silent"));
     try {
       log(`creating ${maxPollers + 1} users for the long-poll room`);
       const runId = randomBytes(3).toString("hex");
@@ -273,6 +295,7 @@ async function main(): Promise<void> {
     } finally {
       await app.close();
     }
+    }
 
     // --- the real server, on the same data ---
     ({ server } = await startServer({
@@ -280,7 +303,9 @@ async function main(): Promise<void> {
       database: pgDb?.url,
       env: { REMPART_SERVER_NAME: serverName, REMPART_RATE_LIMITING__ENABLED: "false" },
       nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProf}`] : undefined,
+      ...(o.floor !== undefined ? { script: FLOOR_SCRIPT, args: [], env: { FLOOR_BODY_BYTES: String(o.floor) } } : {}),
     }));
+    if (o.floor !== undefined) log(`FLOOR: bare node:http answering with ${o.floor}-byte bodies, not the server`);
     const url = server.url;
     const pid = server.pid;
 
@@ -288,12 +313,14 @@ async function main(): Promise<void> {
     for (const n of o.pollers.filter((x) => x > 0)) {
       const rounds = n >= 1000 ? Math.max(3, Math.round(o.rounds / 2)) : o.rounds;
       log(`wake-up: ${n} pollers × ${rounds} rounds`);
-      const { latencies: lat, cpuPerWoken, windows } = await wakeUp(server, sender, pollUsers.slice(0, n), room, rounds);
-      rows.push([`wake-up latency`, `${n} pollers, ${rounds} sends`, fmt(median(lat), 1), fmt(percentile(lat, 99), 1), `${fmt(cpuPerWoken, 2)} per woken poll`, n === 1000 ? "p99 ≤ 50" : ""]);
+      const { latencies: lat, cpuPerWoken, windows, bytes } = await wakeUp(server, sender, pollUsers.slice(0, n), room, rounds);
+      rows.push([o.floor !== undefined ? "wake-up FLOOR (bare node:http)" : `wake-up latency`, `${n} pollers, ${rounds} sends`, fmt(median(lat), 1), fmt(percentile(lat, 99), 1), `${fmt(cpuPerWoken, 2)} per woken poll`, n === 1000 ? "p99 ≤ 50" : ""]);
       log(`  p50 ${fmt(median(lat), 1)} ms, p99 ${fmt(percentile(lat, 99), 1)} ms, server CPU ${fmt(cpuPerWoken, 2)} ms per woken poller (the send included)`);
       figures[`wake_p50_${n}`] = median(lat);
       figures[`wake_p99_${n}`] = percentile(lat, 99);
       figures[`wake_server_cpu_ms_per_woken_${n}`] = cpuPerWoken;
+      figures[`wake_response_bytes_${n}`] = Math.round(bytes);
+      log(`  a woken response is ~${Math.round(bytes)} bytes of JSON`);
       // With --cpu-prof: when each wake-up ran, so that the server's profile can be cut to them.
       if (o.cpuProf) writeFileSync(join(o.cpuProf, `wake-windows-${n}.json`), JSON.stringify(windows));
     }
