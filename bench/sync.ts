@@ -131,6 +131,7 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
   }
   const latencies: number[] = [];
   let failures = 0;
+  let early = 0;
   let notIdle = 0;
   let sentAt = 0;
   let wakeCpu = 0;
@@ -140,6 +141,7 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
   // and sync paths yet); the first rounds would measure the JIT compiler.
   for (let r = -WARMUP_ROUNDS; r < rounds; r++) {
     const measured = r >= 0;
+    sentAt = 0;
     const returned: Promise<void>[] = [];
     let written = 0;
     let allWritten!: () => void;
@@ -163,9 +165,15 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
                 onResponse: () => (at = performance.now()),
               });
               if (res.status !== 200) throw new Error(`sync ${res.status} ${JSON.stringify(res.body)}`);
+              tokens[i] = res.body.next_batch;
+              if (sentAt === 0) {
+                // Woken by something else before the send (none expected): counted, and polled again.
+                early++;
+                attempt--;
+                continue;
+              }
               if (measured) latencies.push(at - sentAt);
               if (measured && i === 0) bytes += JSON.stringify(res.body).length / rounds;
-              tokens[i] = res.body.next_batch;
               return;
             } catch (e) {
               if (attempt === 4) throw e;
@@ -193,6 +201,7 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
     windows.push([startedUs, monotonicUs()]);
   }
   if (failures) log(`  ${failures} long-poll connections failed and were retried`);
+  if (early) log(`  ${early} long-polls returned before the send and were made again`);
   if (notIdle) log(`  ${notIdle} rounds: the server did not go quiet within 30 s before the send`);
   return { latencies, windows, bytes, cpuPerWoken: wakeCpu / (pollers.length * rounds) };
 }
