@@ -1,9 +1,11 @@
 // Reads asked for by many requests at about the same time, made with one query per group instead of
 // one each. A message in a room with 1,000 parked long-polls wakes 1,000 syncs that each need the
 // same small per-user reads (unread counts, one-time-key counts): building and compiling 1,000
-// queries cost the server more than running them. Requests made while a batch runs wait for the
-// next one; the first of a batch waits one turn of the event loop (setImmediate) for others to join.
-// Each item still gets its own answer: `load` answers item by item, in order.
+// queries cost the server more than running them. A request made while nothing runs is read at
+// once (a lone sync waits for nothing); requests made while a batch runs wait for it and are read
+// together by the next one. The woken syncs move in step (one SQLite connection, served in order),
+// so the first reaches a read alone and the others find it running. Each item still gets its own
+// answer: `load` answers item by item, in order.
 
 interface Ask<R> {
   resolve(r: R): void;
@@ -12,7 +14,6 @@ interface Ask<R> {
 
 export class ReadBatch<T, R> {
   private pending = new Map<string, { items: T[]; asks: Ask<R>[] }>();
-  private scheduled = false;
   private running = false;
 
   /**
@@ -29,17 +30,8 @@ export class ReadBatch<T, R> {
     if (!g) this.pending.set(group, (g = { items: [], asks: [] }));
     g.items.push(item);
     const p = new Promise<R>((resolve, reject) => g.asks.push({ resolve, reject }));
-    this.schedule();
+    if (!this.running) void this.run();
     return p;
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.running) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.run();
-    });
   }
 
   private async run(): Promise<void> {
@@ -60,7 +52,7 @@ export class ReadBatch<T, R> {
       }
     } finally {
       this.running = false;
-      if (this.pending.size) this.schedule();
+      if (this.pending.size) void this.run();
     }
   }
 }

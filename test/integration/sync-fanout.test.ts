@@ -105,7 +105,7 @@ test("a member who left stops seeing the room at once, and a new member sees it 
 });
 
 test("long-polls woken together each get their own unread and one-time-key counts", async () => {
-  // The counts of syncs woken by the same event are read for all of them at once
+  // The counts of syncs woken by the same event are read together
   // (storage/read-batch.ts): each must still be its own user's and device's.
   const room = (await call(s.url, "POST", `${C}/createRoom`, { token: alice.accessToken, body: { preset: "public_chat" } })).body.room_id as string;
   const [p3, p4, p5] = pollers.slice(3, 6) as [TestUser, TestUser, TestUser];
