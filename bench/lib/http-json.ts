@@ -18,7 +18,18 @@ export interface JsonResponse<T> {
 }
 
 /** One request; resolves with the status and the parsed JSON body (whatever the status). */
-export function requestJson<T = unknown>(url: string, method = "GET", opts: { token?: string; body?: unknown } = {}): Promise<JsonResponse<T>> {
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** Called once the whole request has been handed to the socket (a load generator knows then that
+   * the server can see it). */
+  onSent?: () => void;
+  /** Called when the response's headers arrive, before its body is read and parsed: a latency
+   * measurement taken here leaves out the client's own parsing. */
+  onResponse?: () => void;
+}
+
+export function requestJson<T = unknown>(url: string, method = "GET", opts: RequestOptions = {}): Promise<JsonResponse<T>> {
   assertLoopback(url);
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   const headers: Record<string, string | number> = {};
@@ -29,6 +40,7 @@ export function requestJson<T = unknown>(url: string, method = "GET", opts: { to
   }
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent }, (res) => {
+      opts.onResponse?.();
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
@@ -42,12 +54,13 @@ export function requestJson<T = unknown>(url: string, method = "GET", opts: { to
       res.on("error", reject);
     });
     req.on("error", reject);
+    if (opts.onSent) req.once("finish", opts.onSent);
     req.end(payload);
   });
 }
 
 /** As requestJson, but throws unless the status is 2xx; resolves with the body. */
-export async function callJson<T = unknown>(url: string, method = "GET", opts: { token?: string; body?: unknown } = {}): Promise<T> {
+export async function callJson<T = unknown>(url: string, method = "GET", opts: RequestOptions = {}): Promise<T> {
   const res = await requestJson<T>(url, method, opts);
   if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;

@@ -7,6 +7,7 @@ import { e2eStreamsRepo } from "../storage/e2ee-streams.js";
 import { invalidParam } from "../http/errors.js";
 import { parseUserId } from "../matrix/identifiers.js";
 import { checkOneTimeKey, type Json } from "./key-objects.js";
+import { ReadBatch } from "../storage/read-batch.js";
 
 /** A device holds at most this many unclaimed one-time keys (clients keep ~50). */
 export const MAX_ONE_TIME_KEYS_PER_DEVICE = 1000;
@@ -18,6 +19,7 @@ export interface KeyCounts {
 
 export class OneTimeKeys {
   private readonly repo;
+  private readonly batch = new ReadBatch<{ userId: string; deviceId: string }, KeyCounts>((_group, devices) => this.countsOf(devices));
 
   constructor(
     private readonly storage: Storage,
@@ -67,13 +69,33 @@ export class OneTimeKeys {
     }
   }
 
-  async counts(userId: string, deviceId: string): Promise<KeyCounts> {
-    const rows = await this.repo.countOneTimeKeys(userId, deviceId);
-    // signed_curve25519 is always reported, 0 included: it is how clients learn to top up.
-    const oneTimeKeyCounts: Record<string, number> = { signed_curve25519: 0 };
-    for (const r of rows) oneTimeKeyCounts[r.algorithm] = Number(r.n);
-    const unusedFallbackKeyTypes = (await this.repo.unusedFallbackAlgorithms(userId, deviceId)).map((r) => r.algorithm).sort();
-    return { oneTimeKeyCounts, unusedFallbackKeyTypes };
+  /**
+   * A device's one-time-key counts and unused fallback key types (every /sync and /keys/upload
+   * reports them). Devices asking at about the same time (1,000 long-polls woken together) are
+   * answered by two queries for all of them (storage/read-batch.ts), each with its own counts.
+   */
+  counts(userId: string, deviceId: string): Promise<KeyCounts> {
+    return this.batch.get("", { userId, deviceId });
+  }
+
+  private async countsOf(devices: Array<{ userId: string; deviceId: string }>): Promise<KeyCounts[]> {
+    const users = [...new Set(devices.map((d) => d.userId))];
+    const key = (u: string, d: string) => `${u}\u0000${d}`;
+    const out = new Map<string, KeyCounts>();
+    for (const d of devices) {
+      // signed_curve25519 is always reported, 0 included: it is how clients learn to top up.
+      out.set(key(d.userId, d.deviceId), { oneTimeKeyCounts: { signed_curve25519: 0 }, unusedFallbackKeyTypes: [] });
+    }
+    for (const r of await this.repo.countOneTimeKeysOf(users)) {
+      const c = out.get(key(r.user_id, r.device_id));
+      if (c) c.oneTimeKeyCounts[r.algorithm] = Number(r.n);
+    }
+    for (const r of await this.repo.unusedFallbackAlgorithmsOf(users)) out.get(key(r.user_id, r.device_id))?.unusedFallbackKeyTypes.push(r.algorithm);
+    // Each device gets its own copy (two requests of one device must not share an object).
+    return devices.map((d) => {
+      const c = out.get(key(d.userId, d.deviceId))!;
+      return { oneTimeKeyCounts: { ...c.oneTimeKeyCounts }, unusedFallbackKeyTypes: [...c.unusedFallbackKeyTypes].sort() };
+    });
   }
 
   /**

@@ -112,6 +112,8 @@ export async function buildServer(app: App): Promise<FastifyInstance> {
   });
 
   http.addHook("onResponse", async (req, reply) => {
+    // Built only when it is logged: the redacted URL costs something on every request.
+    if (!app.log.isLevelEnabled("info")) return;
     req.log.info(
       { method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: req.ip },
       "request",

@@ -2,6 +2,7 @@
 // notifications as read", threaded counts) and the /notifications listing.
 import type { Storage } from "../storage/database.js";
 import { pushActionsRepo, type UnreadRow } from "../storage/push-actions.js";
+import { UnreadBatch } from "./unread-batch.js";
 import { eventsRepo } from "../storage/events.js";
 import { receiptsRepo } from "../storage/receipts.js";
 import type { UnreadCounts, SyncUser } from "../sync/sync.js";
@@ -15,6 +16,7 @@ export class Notifications implements UnreadCounts {
   private readonly actions;
   private readonly events;
   private readonly receipts;
+  private readonly batch: UnreadBatch;
 
   constructor(
     storage: Storage,
@@ -23,6 +25,7 @@ export class Notifications implements UnreadCounts {
     this.actions = pushActionsRepo(storage.db);
     this.events = eventsRepo(storage.db);
     this.receipts = receiptsRepo(storage.db);
+    this.batch = new UnreadBatch(this.actions);
   }
 
   /** For /sync: per room, and per thread when the filter asks for unread_thread_notifications. */
@@ -30,7 +33,7 @@ export class Notifications implements UnreadCounts {
     const out = new Map<string, { unread_notifications: Counts; unread_thread_notifications?: Record<string, Counts> }>();
     for (const id of roomIds) out.set(id, threaded ? { unread_notifications: zero(), unread_thread_notifications: {} } : { unread_notifications: zero() });
     for (let i = 0; i < roomIds.length; i += 500) {
-      for (const r of await this.actions.unread(user.userId, roomIds.slice(i, i + 500))) {
+      for (const r of await this.batch.get(user.userId, roomIds.slice(i, i + 500))) {
         const entry = out.get(r.room_id)!;
         // Threaded: the room counts cover the main timeline only, threads are counted apart.
         if (threaded && r.thread_id !== "main") entry.unread_thread_notifications![r.thread_id] = add(zero(), r);

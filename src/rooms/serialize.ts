@@ -8,6 +8,7 @@ import { accountDataRepo } from "../storage/account-data.js";
 import type { PDU } from "../matrix/pdu.js";
 import { HistoryVisibility, type VisibilityView } from "./visibility.js";
 import { relationOf } from "./relations-index.js";
+import { relationSummaries, type ChildSummary } from "./relation-batch.js";
 
 export interface ClientEvent {
   event_id: string;
@@ -98,7 +99,6 @@ async function withRedactions(storage: Storage, rows: Row[], viewer: Viewer | un
   return rows.map((r) => toClientEvent(r, viewer, now, r.redacted_by ? redactions.get(r.redacted_by) : undefined));
 }
 
-type ChildSummary = Awaited<ReturnType<ReturnType<typeof eventsRepo>["relationSummariesOf"]>>[number];
 
 /** What aggregation needs about the viewer, loaded once per serialisation and only when used. */
 class AggregationContext {
@@ -151,10 +151,12 @@ async function bundleAggregations(ctx: AggregationContext, rows: Row[], out: Cli
   if (parents.length === 0) return;
   const relTypes = threads ? BUNDLED : BUNDLED.filter((t) => t !== "m.thread");
   const ids = new Set(parents.map((p) => p.event_id));
+  // Read with the page when the caller did (/messages, rangeWithChildren); otherwise batched with
+  // the other requests asking at the same moment (relation-batch.ts).
   const children =
     prefetched && [...ids].every((id) => prefetched.parents.has(id))
       ? prefetched.rows.filter((c) => ids.has(c.relates_to!) && relTypes.includes(c.rel_type!))
-      : await ctx.repo.relationSummariesOf([...ids], relTypes);
+      : await relationSummaries(ctx.storage.db, [...ids], relTypes);
   if (children.length === 0) return;
 
   // Only children in the parent's room (spec "Forming relationships between events"), visible to

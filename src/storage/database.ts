@@ -1,11 +1,12 @@
 // Opens the database (SQLite by default, PostgreSQL for production) and applies migrations.
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { Kysely, SqliteDialect, PostgresDialect, Migrator, type Migration, type MigrationProvider } from "kysely";
+import { Kysely, PostgresDialect, Migrator, type Migration, type MigrationProvider } from "kysely";
 import SQLite from "better-sqlite3";
 import type { Database } from "./schema.js";
 import { migrations } from "./migrations/index.js";
 import { withStatementCache } from "./sqlite-statements.js";
+import { QueuedSqliteDialect } from "./sqlite-queue.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -60,7 +61,7 @@ export async function openStorage(database: string, opts: { migrate?: boolean } 
     // sends: ~400 → ~650/s, bench/rooms.ts). The WAL is cut back to 64 MB after a checkpoint.
     sqlite.pragma("wal_autocheckpoint = 10000");
     sqlite.pragma("journal_size_limit = 67108864");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    db = new Kysely<Database>({ dialect: new QueuedSqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   const storage: Storage = { db, dialect, close: () => db.destroy() };
   if (opts.migrate !== false) await migrate(storage);

@@ -49,6 +49,15 @@ export const e2eKeysRepo = (db: Db) => ({
       .groupBy("algorithm")
       .execute(),
 
+  /** countOneTimeKeys for every device of several users at once (e2ee/one-time-keys.ts batches). */
+  countOneTimeKeysOf: (userIds: string[]) =>
+    db
+      .selectFrom("e2e_one_time_keys")
+      .select(["user_id", "device_id", "algorithm", sql<number>`count(*)`.as("n")])
+      .where("user_id", "in", userIds)
+      .groupBy(["user_id", "device_id", "algorithm"])
+      .execute(),
+
   /** Takes one one-time key of the algorithm: deletes it and returns it, or undefined. */
   async claimOneTimeKey(userId: string, deviceId: string, algorithm: string): Promise<{ key_id: string; key_json: string } | undefined> {
     // Concurrent claims may pick the same key; the loser's delete removes nothing, so try again.
@@ -167,8 +176,9 @@ export const e2eKeysRepo = (db: Db) => ({
   markFallbackUsed: (userId: string, deviceId: string, algorithm: string) =>
     db.updateTable("e2e_fallback_keys").set({ used: 1 }).where("user_id", "=", userId).where("device_id", "=", deviceId).where("algorithm", "=", algorithm).execute(),
 
-  unusedFallbackAlgorithms: (userId: string, deviceId: string) =>
-    db.selectFrom("e2e_fallback_keys").select("algorithm").where("user_id", "=", userId).where("device_id", "=", deviceId).where("used", "=", 0).execute(),
+  /** The algorithms of the unused fallback keys of every device of several users. */
+  unusedFallbackAlgorithmsOf: (userIds: string[]) =>
+    db.selectFrom("e2e_fallback_keys").select(["user_id", "device_id", "algorithm"]).where("user_id", "in", userIds).where("used", "=", 0).execute(),
 
   /** Removes every key of the given devices (device deleted or replaced). */
   async deleteDevices(userId: string, deviceIds: string[]): Promise<void> {

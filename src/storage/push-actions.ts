@@ -32,33 +32,18 @@ export const pushActionsRepo = (db: Db) => ({
    */
   async unread(userId: string, roomIds?: string[]): Promise<UnreadRow[]> {
     if (roomIds && roomIds.length === 0) return [];
-    let q = db
-      .selectFrom("event_push_actions as a")
-      .select((eb) => ["a.room_id", "a.thread_id", eb.fn.countAll<number>().as("notifications"), eb.fn.sum<number>("a.highlight").as("highlights")])
-      .where("a.user_id", "=", userId)
-      .where((eb) =>
-        eb(
-          "a.stream_ordering",
-          ">",
-          eb.fn.coalesce(
-            eb
-              .selectFrom("receipts as r")
-              .select((e2) => e2.fn.max("r.event_stream_ordering").as("m"))
-              .whereRef("r.user_id", "=", "a.user_id")
-              .whereRef("r.room_id", "=", "a.room_id")
-              .where("r.receipt_type", "in", ["m.read", "m.read.private"])
-              .where((e2) => e2.or([e2("r.thread_id", "=", ""), e2("r.thread_id", "=", e2.ref("a.thread_id"))])),
-            sql<number>`0`,
-          ),
-        ),
-      )
-      .where((eb) =>
-        eb("a.stream_ordering", ">", eb.fn.coalesce(eb.selectFrom("push_implicit_reads as i").select("i.stream_ordering").whereRef("i.user_id", "=", "a.user_id").whereRef("i.room_id", "=", "a.room_id"), sql<number>`0`)),
-      )
-      .groupBy(["a.room_id", "a.thread_id"]);
-    if (roomIds) q = q.where("a.room_id", "in", roomIds);
-    const rows = await q.execute();
-    return rows.map((r) => ({ room_id: r.room_id, thread_id: r.thread_id, notifications: Number(r.notifications), highlights: Number(r.highlights ?? 0) }));
+    const rows = await unreadQuery(db, [userId], roomIds).execute();
+    return rows.map(toUnreadRow);
+  },
+
+  /**
+   * The same counts for several users over the same rooms in one query (long-polls woken together,
+   * push/unread-batch.ts): each row says whose it is, each user's read position is their own.
+   */
+  async unreadMany(userIds: string[], roomIds: string[]): Promise<Array<UnreadRow & { user_id: string }>> {
+    if (userIds.length === 0 || roomIds.length === 0) return [];
+    const rows = await unreadQuery(db, userIds, roomIds).select("a.user_id").groupBy("a.user_id").execute();
+    return rows.map((r) => ({ ...toUnreadRow(r), user_id: r.user_id }));
   },
 
   /** Newest first, below a stream position. */
@@ -80,4 +65,41 @@ export const pushActionsRepo = (db: Db) => ({
 
   implicitReads: (userId: string, roomIds: string[]) =>
     roomIds.length === 0 ? Promise.resolve([]) : db.selectFrom("push_implicit_reads").select(["room_id", "stream_ordering"]).where("user_id", "=", userId).where("room_id", "in", roomIds).execute(),
+});
+
+/** Unread actions of `userIds` (in `roomIds`, or everywhere), grouped by room and thread. */
+function unreadQuery(db: Db, userIds: string[], roomIds?: string[]) {
+  let q = db
+    .selectFrom("event_push_actions as a")
+    .select((eb) => ["a.room_id", "a.thread_id", eb.fn.countAll<number>().as("notifications"), eb.fn.sum<number>("a.highlight").as("highlights")])
+    .where("a.user_id", "in", userIds)
+    .where((eb) =>
+      eb(
+        "a.stream_ordering",
+        ">",
+        eb.fn.coalesce(
+          eb
+            .selectFrom("receipts as r")
+            .select((e2) => e2.fn.max("r.event_stream_ordering").as("m"))
+            .whereRef("r.user_id", "=", "a.user_id")
+            .whereRef("r.room_id", "=", "a.room_id")
+            .where("r.receipt_type", "in", ["m.read", "m.read.private"])
+            .where((e2) => e2.or([e2("r.thread_id", "=", ""), e2("r.thread_id", "=", e2.ref("a.thread_id"))])),
+          sql<number>`0`,
+        ),
+      ),
+    )
+    .where((eb) =>
+      eb("a.stream_ordering", ">", eb.fn.coalesce(eb.selectFrom("push_implicit_reads as i").select("i.stream_ordering").whereRef("i.user_id", "=", "a.user_id").whereRef("i.room_id", "=", "a.room_id"), sql<number>`0`)),
+    )
+    .groupBy(["a.room_id", "a.thread_id"]);
+  if (roomIds) q = q.where("a.room_id", "in", roomIds);
+  return q;
+}
+
+const toUnreadRow = (r: { room_id: string; thread_id: string; notifications: number | string; highlights: number | string | null }): UnreadRow => ({
+  room_id: r.room_id,
+  thread_id: r.thread_id,
+  notifications: Number(r.notifications),
+  highlights: Number(r.highlights ?? 0),
 });

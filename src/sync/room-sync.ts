@@ -55,6 +55,7 @@ export class RoomSyncBuilder {
   async timeline(roomId: string, view: VisibilityView, after: number, upTo: number, filter: SyncFilter): Promise<Timeline> {
     const limit = filter.timelineLimit;
     const push = sqlPushdown(filter.timeline);
+    const needsContent = filter.timeline?.contains_url !== undefined;
     const rows: EventRow[] = [];
     // Nothing below the newcomer bound is visible: stop the scan there (and report no gap beyond it).
     after = Math.max(after, view.readFloor() - 1);
@@ -73,7 +74,9 @@ export class RoomSyncBuilder {
           more = true;
           break;
         }
-        if (view.canSee(r) && eventMatches(filter.timeline, { ...r, content: (JSON.parse(r.json) as PDU).content })) rows.push(r);
+        // The content is parsed only when the filter looks at it (contains_url): 1,000 woken
+        // long-polls would otherwise each parse the same events for nothing.
+        if (view.canSee(r) && eventMatches(filter.timeline, needsContent ? { ...r, content: (JSON.parse(r.json) as PDU).content } : r)) rows.push(r);
       }
     }
     rows.reverse();

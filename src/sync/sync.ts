@@ -100,11 +100,6 @@ export class SyncService {
     return s;
   }
 
-  /** Long-polls currently subscribed (for the sync benchmark). */
-  parkedLongPolls(): number {
-    return this.waiters.parked;
-  }
-
   addExtension(ext: SyncExtension): void {
     this.extensions.push(ext);
   }

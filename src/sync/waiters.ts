@@ -10,7 +10,6 @@ export class Waiters {
   private readonly byRoom = new Map<string, Set<Waiter>>();
   /** Waiters whose room list is not known yet: they remember every room with news meanwhile. */
   private readonly unplaced = new Set<Waiter>();
-  private open = 0;
 
   constructor(notifier: Notifier) {
     notifier.onRoomEvent((n) => {
@@ -23,17 +22,11 @@ export class Waiters {
     notifier.onRoom((_stream, roomId) => this.roomNews(roomId));
   }
 
-  /** Long-polls subscribed right now (the sync benchmark waits for them before it sends). */
-  get parked(): number {
-    return this.open;
-  }
-
   /** Subscribes before the response is built, so nothing published in between is missed. */
   subscribe(userId: string): Waiter {
     const w = new Waiter(this, userId);
     add(this.byUser, userId, w);
     this.unplaced.add(w);
-    this.open++;
     return w;
   }
 
@@ -49,7 +42,6 @@ export class Waiters {
     for (const r of rooms) remove(this.byRoom, r, w);
     remove(this.byUser, w.userId, w);
     this.unplaced.delete(w);
-    this.open--;
   }
 
   private roomNews(roomId: string): void {

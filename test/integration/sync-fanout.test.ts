@@ -6,6 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer, type TestUser } from "../helpers/server.js";
 import { call } from "../helpers/http.js";
+import { deviceIdentity, oneTimeKeys, fallbackKey } from "../helpers/e2ee-keys.js";
 
 const C = "/_matrix/client/v3";
 const enc = encodeURIComponent;
@@ -101,4 +102,44 @@ test("a member who left stops seeing the room at once, and a new member sees it 
   assert.ok(joined.rooms.join[room], "the join wakes the newcomer's long-poll");
   await say(alice, room, "welcome");
   assert.deepEqual(bodies((await sync(late!, joined.next_batch)).rooms.join[room]), ["welcome"]);
+});
+
+test("long-polls woken together each get their own unread and one-time-key counts", async () => {
+  // The counts of syncs woken by the same event are read together
+  // (storage/read-batch.ts): each must still be its own user's and device's.
+  const room = (await call(s.url, "POST", `${C}/createRoom`, { token: alice.accessToken, body: { preset: "public_chat" } })).body.room_id as string;
+  const [p3, p4, p5] = pollers.slice(3, 6) as [TestUser, TestUser, TestUser];
+  for (const p of [p3, p4, p5]) assert.equal((await call(s.url, "POST", `${C}/join/${enc(room)}`, { token: p.accessToken })).status, 200);
+  const sendFor = async (body: string) => (await call(s.url, "PUT", `${C}/rooms/${enc(room)}/send/m.room.message/cnt${++txn}`, { token: alice.accessToken, body: { msgtype: "m.text", body } })).body.event_id as string;
+  const m1 = await sendFor("one");
+  const m2 = await sendFor("two");
+  // p3 has read everything, p4 the first message, p5 nothing.
+  for (const [p, at] of [[p3, m2], [p4, m1]] as const) assert.equal((await call(s.url, "POST", `${C}/rooms/${enc(room)}/receipt/m.read/${enc(at)}`, { token: p.accessToken, body: {} })).status, 200);
+  // p4 holds one one-time key, p5 three and a fallback key, p3 none.
+  for (const [p, n, fb] of [[p4, 1, false], [p5, 3, true]] as const) {
+    const { ed, deviceKeys } = deviceIdentity(p.userId, p.deviceId);
+    const body = { device_keys: deviceKeys, one_time_keys: oneTimeKeys(ed, p.userId, p.deviceId, n), ...(fb ? { fallback_keys: fallbackKey(ed, p.userId, p.deviceId) } : {}) };
+    assert.equal((await call(s.url, "POST", `${C}/keys/upload`, { token: p.accessToken, body })).status, 200);
+  }
+  const tokens = await Promise.all([p3, p4, p5].map(async (p) => (await sync(p)).next_batch));
+  type Counted = Sync & { device_one_time_keys_count: Record<string, number>; device_unused_fallback_key_types: string[]; rooms: { join: Record<string, Room & { unread_notifications: unknown }> } };
+  const polls = [p3, p4, p5].map(async (p, i) => {
+    // Other news (device-list updates of the uploads) may wake a poll first: poll again.
+    for (let n = 0; n < 8; n++) {
+      const r = (await sync(p, tokens[i], 10_000)) as Counted;
+      tokens[i] = r.next_batch;
+      if (bodies(r.rooms.join[room]).length) return r;
+    }
+    throw new Error(`poller ${i} never saw the message`);
+  });
+  await parked();
+  await say(alice, room, "three");
+  const [r3, r4, r5] = await Promise.all(polls);
+  assert.deepEqual(r3!.rooms.join[room]!.unread_notifications, { notification_count: 1, highlight_count: 0 });
+  assert.deepEqual(r4!.rooms.join[room]!.unread_notifications, { notification_count: 2, highlight_count: 0 });
+  assert.deepEqual(r5!.rooms.join[room]!.unread_notifications, { notification_count: 3, highlight_count: 0 });
+  assert.deepEqual(r3!.device_one_time_keys_count, { signed_curve25519: 0 });
+  assert.deepEqual(r4!.device_one_time_keys_count, { signed_curve25519: 1 });
+  assert.deepEqual(r5!.device_one_time_keys_count, { signed_curve25519: 3 });
+  assert.deepEqual([r3!.device_unused_fallback_key_types, r4!.device_unused_fallback_key_types, r5!.device_unused_fallback_key_types], [[], [], ["signed_curve25519"]]);
 });

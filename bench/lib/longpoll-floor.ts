@@ -1,0 +1,35 @@
+// The floor for long-poll wake-up: bare Node (node:http, no framework, no database) that parks every
+// GET /sync with a timeout and, when any PUT arrives, answers every parked one with the same
+// prebuilt body of FLOOR_BODY_BYTES bytes. Not a Matrix server: what bench/sync.ts --floor measures
+// against it is what the machine, the kernel, Node's HTTP stack and the load generator cost for
+// 1,000 answers, before any server does any work of its own.
+import { createServer, type ServerResponse } from "node:http";
+
+const listen = process.env.REMPART_LISTEN ?? "127.0.0.1:0";
+const i = listen.lastIndexOf(":");
+const size = Number(process.env.FLOOR_BODY_BYTES ?? 2000);
+const pad = "x".repeat(Math.max(0, size - 40));
+const woken = JSON.stringify({ next_batch: "s1", pad });
+const parked: ServerResponse[] = [];
+
+const server = createServer((req, res) => {
+  const url = req.url ?? "/";
+  req.resume();
+  req.on("end", () => {
+    if (req.method === "PUT") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"event_id":"$floor"}');
+      for (const p of parked.splice(0)) {
+        p.writeHead(200, { "content-type": "application/json" });
+        p.end(woken);
+      }
+    } else if (url.startsWith("/_matrix/client/v3/sync") && !/[?&]timeout=0(&|$)/.test(url)) {
+      parked.push(res);
+    } else {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"next_batch":"s0","versions":["v1.1"]}');
+    }
+  });
+});
+server.listen(Number(listen.slice(i + 1)), listen.slice(0, i), 4096);
+process.on("SIGTERM", () => server.close(() => process.exit(0)));
