@@ -142,8 +142,15 @@ export class RoomWriter {
   private readonly searchQueue: SearchIndexQueue | undefined;
   /** Hashes and signs new events, on its own thread while several sends are in progress. */
   private readonly signer: EventSigner;
-  /** Sends in progress (send()): above one, events are signed on the signing thread. */
+  /**
+   * Sends in progress (send()), in all and per room. Events are signed on the signing thread only
+   * while sends into other rooms are in progress: the main thread then has their work to do
+   * meanwhile. Sends into one room are built one after the other under its lock, so there the
+   * hand-over would only lengthen the lock (and, fewer messages sharing each commit, cost more:
+   * 64 clients in one room, 1.7 → 3.4 ms of CPU per send).
+   */
   private sending = 0;
+  private sendingIn = new Map<string, number>();
 
   private constructor(
     private readonly storage: Storage,
@@ -240,10 +247,14 @@ export class RoomWriter {
    */
   async send(roomId: string, draft: EventDraft, opts: WriteOptions = {}): Promise<Persisted> {
     this.sending++;
+    this.sendingIn.set(roomId, (this.sendingIn.get(roomId) ?? 0) + 1);
     try {
       return await this.sendCounted(roomId, draft, opts);
     } finally {
       this.sending--;
+      const n = this.sendingIn.get(roomId)! - 1;
+      if (n === 0) this.sendingIn.delete(roomId);
+      else this.sendingIn.set(roomId, n);
     }
   }
 
@@ -383,7 +394,8 @@ export class RoomWriter {
     if (draft.type === "m.room.redaction") await this.checkRedaction(entry, draft);
     // Built on the room's tip: the newest event queued, which may not be committed yet (send()).
     const base = { roomId: entry.roomId, version: entry.version, createEvent: entry.createEvent, state: entry.state, latest: entry.tip };
-    const pdu = await buildEventWith(base, draft, this.now(), this.serverName, this.signer, this.sending > 1);
+    const elsewhere = this.sending - (this.sendingIn.get(entry.roomId) ?? 0) > 0;
+    const pdu = await buildEventWith(base, draft, this.now(), this.serverName, this.signer, elsewhere);
     // While it was being signed, an earlier event of the room may have failed: this one points at
     // the failed history (as a message queued behind a failed one, see InFlight).
     if (entry.stale) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
