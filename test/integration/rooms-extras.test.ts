@@ -189,18 +189,13 @@ test("content with no Canonical JSON form (a float) is 400 M_BAD_JSON, alone or 
   const alone = await call(s.url, "PUT", url("float-alone"), { token: alice.accessToken, body: { msgtype: "m.text", body: "x", amount: 1.5 } });
   assert.deepEqual([alone.status, alone.body.errcode], [400, "M_BAD_JSON"]);
   assert.match(String(alone.body.error), /Canonical JSON/);
-  // Sent together with sends into another room, so that events are signed on the signing thread
-  // (rooms/writer.ts: while sends into other rooms are in progress).
-  const other = (await A.createRoom({ preset: sdk.Preset.PublicChat })).room_id;
-  const elsewhere = Array.from({ length: 8 }, (_, i) =>
-    call(s.url, "PUT", `${V3}/rooms/${enc(other)}/send/m.room.message/other-${i}`, { token: alice.accessToken, body: { msgtype: "m.text", body: `other ${i}` } }),
-  );
+  // Among concurrent sends too. (Whether an event is signed on the signing thread depends on
+  // timing; that path's errors are the same, test/unit/matrix/signer.test.ts.)
   const together = await Promise.all(
     Array.from({ length: 8 }, (_, i) =>
       call(s.url, "PUT", url(`float-together-${i}`), { token: alice.accessToken, body: i === 3 ? { msgtype: "m.text", body: "y", ratio: 0.25 } : { msgtype: "m.text", body: `fine ${i}` } }),
     ),
   );
-  assert.deepEqual((await Promise.all(elsewhere)).map((r) => r.status), Array(8).fill(200));
   assert.deepEqual(together.map((r) => r.status), [200, 200, 200, 400, 200, 200, 200, 200]);
   assert.equal(together[3]!.body.errcode, "M_BAD_JSON");
   const page = await call(s.url, "GET", `${V3}/rooms/${enc(room_id)}/messages?dir=b&limit=50`, { token: alice.accessToken });
