@@ -97,6 +97,8 @@ interface Queued {
   committed: Promise<Persisted>;
 }
 const isQueued = (v: Persisted | Queued): v is Queued => "committed" in v;
+/** The first event of a send's txnId when it was used before (writer.send()). */
+type Replayed = () => Promise<Persisted | undefined>;
 
 /**
  * Work that must commit atomically with an event (e.g. push actions for unread counts). Runs inside
@@ -261,18 +263,33 @@ export class RoomWriter {
   private async sendCounted(roomId: string, draft: EventDraft, opts: WriteOptions): Promise<Persisted> {
     const out = await this.mutex.run(roomId, async (): Promise<Persisted | Queued> => {
       const txnKey = opts.txn ? `${draft.sender}\u0000${opts.txn.deviceId}\u0000${opts.txn.txnId}` : undefined;
+      let replayed: Replayed | undefined;
       if (opts.txn && txnKey) {
         // Checked under the lock only (one query per send, bench/rooms.ts): two identical
         // requests racing store one event, and a retry waits for the first to be written.
         const queued = this.pendingTxns.get(txnKey);
         if (queued) return { committed: queued };
-        const seen = await this.events.getTxn(draft.sender, opts.txn.deviceId, opts.txn.txnId);
-        if (seen) return this.existing(seen.event_id);
+        // Asked now and answered while the event is built (on PostgreSQL a round trip, the
+        // building CPU work: they overlap); the answer is awaited before anything is stored.
+        const seen = this.events.getTxn(draft.sender, opts.txn.deviceId, opts.txn.txnId);
+        seen.catch(() => undefined);
+        replayed = async () => {
+          const row = await seen;
+          return row ? this.existing(row.event_id) : undefined;
+        };
       }
-      const entry = await this.load(roomId);
-      for (const c of this.checks) await c(entry, draft);
       const pipelined = this.pipelining && draft.state_key === undefined && draft.type !== "m.room.redaction";
-      const built = await this.buildAndPersist(entry, draft, opts, pipelined);
+      let built: Persisted | Queued;
+      try {
+        const entry = await this.load(roomId);
+        for (const c of this.checks) await c(entry, draft);
+        built = await this.buildAndPersist(entry, draft, opts, pipelined, replayed);
+      } catch (e) {
+        // A replayed txnId answers its first event, even where sending it again would now fail.
+        const first = await replayed?.().catch(() => undefined);
+        if (first) return first;
+        throw e;
+      }
       if (isQueued(built) && txnKey) {
         this.pendingTxns.set(txnKey, built.committed);
         const forget = () => {
@@ -389,8 +406,8 @@ export class RoomWriter {
   }
 
   private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts?: WriteOptions): Promise<Persisted>;
-  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions, pipelined: boolean): Promise<Persisted | Queued>;
-  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions = {}, pipelined = false): Promise<Persisted | Queued> {
+  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions, pipelined: boolean, replayed?: Replayed): Promise<Persisted | Queued>;
+  private async buildAndPersist(entry: RoomCacheEntry, draft: EventDraft, opts: WriteOptions = {}, pipelined = false, replayed?: Replayed): Promise<Persisted | Queued> {
     if (draft.type === "m.room.redaction") await this.checkRedaction(entry, draft);
     // Built on the room's tip: the newest event queued, which may not be committed yet (send()).
     const base = { roomId: entry.roomId, version: entry.version, createEvent: entry.createEvent, state: entry.state, latest: entry.tip };
@@ -399,6 +416,9 @@ export class RoomWriter {
     // While it was being signed, an earlier event of the room may have failed: this one points at
     // the failed history (as a message queued behind a failed one, see InFlight).
     if (entry.stale) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
+    // The txnId was used before: its first event is the answer, and nothing is stored.
+    const first = await replayed?.();
+    if (first) return first;
     // Authorised: the target's search entries still waiting for their batch never get written.
     if (draft.type === "m.room.redaction" && draft.redacts) this.searchQueue?.forget(draft.redacts);
     const committed = this.persist(entry, pdu, opts.txn);

@@ -92,6 +92,19 @@ test("a replayed txnId returns the first event id and stores nothing new", async
   assert.equal(msgs.chunk.filter((e) => e.content.body === "once").length, 1);
 });
 
+test("a txnId replayed after its sender left the room still answers its first event (idempotent), and a new one is refused", async () => {
+  const { room_id } = await A.createRoom({ preset: sdk.Preset.PublicChat });
+  await B.joinRoom(room_id);
+  const path = (txn: string) => `/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/send/m.room.message/${txn}`;
+  const first = await call(s.url, "PUT", path("left-1"), { token: bob.accessToken, body: { msgtype: "m.text", body: "before leaving" } });
+  assert.equal(first.status, 200);
+  await B.leave(room_id);
+  const again = await call(s.url, "PUT", path("left-1"), { token: bob.accessToken, body: { msgtype: "m.text", body: "before leaving" } });
+  assert.deepEqual([again.status, again.body.event_id], [200, first.body.event_id]);
+  const fresh = await call(s.url, "PUT", path("left-2"), { token: bob.accessToken, body: { msgtype: "m.text", body: "after leaving" } });
+  assert.deepEqual([fresh.status, fresh.body.errcode], [403, "M_FORBIDDEN"]);
+});
+
 test("context, redaction gone everywhere, leave and forget", async () => {
   const { room_id } = await A.createRoom({ preset: sdk.Preset.PrivateChat });
   await A.invite(room_id, bob.userId);
