@@ -413,12 +413,13 @@ export class RoomWriter {
     const base = { roomId: entry.roomId, version: entry.version, createEvent: entry.createEvent, state: entry.state, latest: entry.tip };
     const elsewhere = this.sending - (this.sendingIn.get(entry.roomId) ?? 0) > 0;
     const pdu = await buildEventWith(base, draft, this.now(), this.serverName, this.signer, elsewhere);
-    // While it was being signed, an earlier event of the room may have failed: this one points at
-    // the failed history (as a message queued behind a failed one, see InFlight).
-    if (entry.stale) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
     // The txnId was used before: its first event is the answer, and nothing is stored.
     const first = await replayed?.();
     if (first) return first;
+    // While it was being signed (or its txnId looked up), an earlier event of the room may have
+    // failed: this one points at the failed history (as a message queued behind a failed one, see
+    // InFlight). Checked after the last await: from here to the queueing nothing else runs.
+    if (entry.stale) throw new MatrixError(500, "M_UNKNOWN", "An earlier event of this room could not be stored; retry");
     // Authorised: the target's search entries still waiting for their batch never get written.
     if (draft.type === "m.room.redaction" && draft.redacts) this.searchQueue?.forget(draft.redacts);
     const committed = this.persist(entry, pdu, opts.txn);
