@@ -22,6 +22,16 @@ export type SignResponse =
   | { id: number; sha256: string; signature: string; eventId: string; canonicalBytes: number }
   | { id: number; error: { name: string; message: string } };
 
+/** signNewEvent's result for request `id`, as the signing thread sends it back (or its error). */
+export function signResponse(id: number, event: Record<string, unknown>, roomVersion: string, serverName: string, key: SigningKey): SignResponse {
+  try {
+    const r = signNewEvent(event, roomVersion, serverName, key);
+    return { id, sha256: r.event.hashes.sha256, signature: r.event.signatures[serverName]![key.keyId]!, eventId: r.eventId, canonicalBytes: r.canonicalBytes };
+  } catch (e) {
+    return { id, error: { name: (e as Error).name, message: (e as Error).message } };
+  }
+}
+
 export type SignedEvent<T> = { event: T & { hashes: { sha256: string }; signatures: Signatures }; eventId: string; canonicalBytes: number };
 
 interface Waiting {
@@ -123,11 +133,6 @@ export class EventSigner {
     const waiting = this.waiting.get(id);
     if (!waiting) return;
     this.waiting.delete(id);
-    try {
-      const r = signNewEvent(waiting.event, waiting.roomVersion, this.serverName, this.key);
-      waiting.resolve({ id, sha256: r.event.hashes.sha256, signature: r.event.signatures[this.serverName]![this.key.keyId]!, eventId: r.eventId, canonicalBytes: r.canonicalBytes });
-    } catch (e) {
-      waiting.resolve({ id, error: { name: (e as Error).name, message: (e as Error).message } });
-    }
+    waiting.resolve(signResponse(id, waiting.event, waiting.roomVersion, this.serverName, this.key));
   }
 }

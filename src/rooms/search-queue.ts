@@ -16,7 +16,7 @@
 //   events after it are indexed again from their stored JSON (recover()).
 import type { Storage } from "../storage/database.js";
 import type { GroupCommit } from "../storage/group-commit.js";
-import { insertSearchEntry, type SearchEntry } from "../storage/search.js";
+import { insertSearchEntries, type SearchEntry } from "../storage/search.js";
 import { streamsRepo } from "../storage/streams.js";
 import { eventsRepo } from "../storage/events.js";
 import { searchEntriesFor } from "./search-index.js";
@@ -57,29 +57,25 @@ export class SearchIndexQueue {
   /**
    * Indexes, at start, the events after the mark: those whose batch a crash lost. A database
    * without a mark (new, or written before batching, when every event was indexed as it was
-   * stored) starts with the mark at its newest event.
+   * stored) starts with the mark at its newest event (`newest`, the writer's own start-up read).
    */
-  static async recover(storage: Storage): Promise<void> {
+  static async recover(storage: Storage, newest: number): Promise<void> {
     const streams = streamsRepo(storage.db);
     const events = eventsRepo(storage.db);
-    const newest = await events.maxStreamOrdering();
-    const row = await storage.db.selectFrom("streams").select("position").where("name", "=", SEARCH_MARK).executeTakeFirst();
-    if (!row) {
+    const mark = await streams.stored(SEARCH_MARK);
+    if (mark === undefined) {
       await streams.raiseTo(SEARCH_MARK, newest);
       return;
     }
-    let from = Number(row.position);
+    let from = mark;
     while (from < newest) {
       const rows = await events.after(from, RECOVERY_BATCH);
       if (rows.length === 0) break;
       const upTo = Number(rows[rows.length - 1]!.stream_ordering);
+      // A redacted event is stored redacted: its text is gone, so it yields no entry.
+      const entries = rows.flatMap((r) => searchEntriesFor(JSON.parse(r.json) as PDU).map((s) => ({ ...s, event_id: r.event_id, room_id: r.room_id, stream_ordering: Number(r.stream_ordering) })));
       await storage.db.transaction().execute(async (tx) => {
-        for (const r of rows) {
-          // A redacted event is stored redacted: its text is gone, so it yields no entry.
-          for (const s of searchEntriesFor(JSON.parse(r.json) as PDU)) {
-            await insertSearchEntry(tx, storage.dialect, { ...s, event_id: r.event_id, room_id: r.room_id, stream_ordering: Number(r.stream_ordering) });
-          }
-        }
+        await insertSearchEntries(tx, storage.dialect, entries);
         await streamsRepo(tx).raiseTo(SEARCH_MARK, upTo);
       });
       from = upTo;
@@ -158,7 +154,7 @@ export class SearchIndexQueue {
           this.pending = [];
           upTo = this.opts.currentPosition();
         }
-        for (const e of batch) if (!this.forgotten.has(e.event_id)) await insertSearchEntry(tx, this.storage.dialect, e);
+        await insertSearchEntries(tx, this.storage.dialect, batch.filter((e) => !this.forgotten.has(e.event_id)));
         await streamsRepo(tx).raiseTo(SEARCH_MARK, upTo);
       });
     } catch (e) {

@@ -27,7 +27,12 @@ export const streamsRepo = (db: Db) => ({
   },
 
   async current(name: string): Promise<number> {
+    return (await this.stored(name)) ?? 0;
+  },
+
+  /** A stream's persisted position, or undefined when the stream has no row yet. */
+  async stored(name: string): Promise<number | undefined> {
     const row = await db.selectFrom("streams").select("position").where("name", "=", name).executeTakeFirst();
-    return row ? Number(row.position) : 0;
+    return row ? Number(row.position) : undefined;
   },
 });

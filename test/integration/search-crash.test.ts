@@ -10,22 +10,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createServer } from "node:net";
 import Database from "better-sqlite3";
 import { call } from "../helpers/http.js";
 import { freshPostgres } from "../helpers/postgres.js";
+import { freePort } from "../../bench/lib/loopback.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/rempart.js", import.meta.url));
 const C = "/_matrix/client/v3";
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 async function start(env: NodeJS.ProcessEnv, base: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BIN, "start"], { env, stdio: ["ignore", "ignore", "pipe"] });
