@@ -46,12 +46,14 @@ export class GatewaySender {
 
   private async dispatch(p: PendingPush): Promise<void> {
     try {
-      for (const row of p.rows) {
-        const pushers = await this.pushers.forUser(row.user_id);
+      const notified: Array<[string, string]> = p.sharedUsers.map((u) => [u, p.sharedActions!]);
+      for (const row of p.rows) if (row.notify === 1) notified.push([row.user_id, row.actions]);
+      for (const [userId, json] of notified) {
+        const pushers = await this.pushers.forUser(userId);
         if (pushers.length === 0) continue;
-        const unread = await this.notifications.totalUnread(row.user_id);
-        const actions = JSON.parse(row.actions) as PushAction[];
-        for (const pusher of pushers) this.attempt(pusher, buildPayload(p, row.user_id, actions, unread, pusher), 1);
+        const unread = await this.notifications.totalUnread(userId);
+        const actions = JSON.parse(json) as PushAction[];
+        for (const pusher of pushers) this.attempt(pusher, buildPayload(p, userId, actions, unread, pusher), 1);
       }
     } catch (e) {
       this.log.warn({ err: { message: (e as Error).message } }, "push dispatch failed");

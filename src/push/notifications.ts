@@ -36,7 +36,7 @@ export class Notifications implements UnreadCounts {
       for (const r of await this.batch.get(user.userId, roomIds.slice(i, i + 500))) {
         const entry = out.get(r.room_id)!;
         // Threaded: the room counts cover the main timeline only, threads are counted apart.
-        if (threaded && r.thread_id !== "main") entry.unread_thread_notifications![r.thread_id] = add(zero(), r);
+        if (threaded && r.thread_id !== "main") entry.unread_thread_notifications![r.thread_id] = add(entry.unread_thread_notifications![r.thread_id] ?? zero(), r);
         else add(entry.unread_notifications, r);
       }
     }
@@ -78,9 +78,9 @@ export class Notifications implements UnreadCounts {
       notifications.push({
         actions: JSON.parse(r.actions) as PushAction[],
         event: toClientEvent(ev, { userId, deviceId: "" }, now),
-        read: Number(r.stream_ordering) <= readUpTo,
+        read: r.stream_ordering <= readUpTo,
         room_id: r.room_id,
-        ts: Number(r.ts),
+        ts: r.ts,
       });
     }
     const last = rows[rows.length - 1];

@@ -13,8 +13,9 @@ import { defaultRuleset } from "../matrix/push-rules-default.js";
 const NAMING_THE_USER = new Set([".m.rule.invite_for_me", ".m.rule.is_user_mention"]);
 
 /** A user id no event can name: the defaults built for it, minus the rules that name a user. */
+const ANONYMOUS = "@\u0000:\u0000";
 const anonymous: Ruleset = (() => {
-  const d = defaultRuleset("@\u0000:\u0000");
+  const d = defaultRuleset(ANONYMOUS);
   return { ...d, override: d.override.filter((r) => !NAMING_THE_USER.has(r.rule_id)) };
 })();
 
@@ -39,8 +40,16 @@ export class EventEvaluation {
   forUser(rs: Ruleset, isDefault: boolean, ctx: PushContext): Hit {
     if (!isDefault || this.event.sender === ctx.userId) return evaluate(rs, this.event, ctx);
     for (const r of rulesNaming(rs)) if (ruleMatches("override", r, this.event, ctx)) return evaluate(rs, this.event, ctx);
-    // The context differs between users only in userId and displayName, which no remaining default reads.
-    this.anonymousHit ??= { value: evaluate(anonymous, this.event, ctx) };
+    return this.shared(ctx);
+  }
+
+  /**
+   * The outcome of every default user the event does not name (migration 0016 stores it once per
+   * event). The context differs between users only in userId and displayName, which no remaining
+   * default reads. `forUser` returns this very object for such users.
+   */
+  shared(ctx: PushContext): Hit {
+    this.anonymousHit ??= { value: evaluate(anonymous, this.event, { ...ctx, userId: ANONYMOUS, displayName: undefined }) };
     return this.anonymousHit.value;
   }
 }

@@ -21,6 +21,7 @@ import type { Storage, Db } from "../storage/database.js";
 import { eventsRepo, type EventRow } from "../storage/events.js";
 import { roomsRepo } from "../storage/rooms.js";
 import { insertSearchEntries } from "../storage/search.js";
+import { pushActionsRepo } from "../storage/push-actions.js";
 import type { SigningKey } from "../matrix/signing.js";
 import type { PDU, StateKey } from "../matrix/pdu.js";
 import { MatrixError } from "../http/errors.js";
@@ -161,6 +162,12 @@ export class RoomImporter {
         const search = batch.flatMap((b, i) => searchEntriesFor(b.pdu).map((s) => ({ ...s, event_id: b.pdu.event_id, room_id: room.roomId, stream_ordering: positions[i]! })));
         await insertSearchEntries(tx, this.storage.dialect, search);
         for (const b of batch) if (b.membership !== null) for (const h of this.hooks) await h(tx, snapshot, b.pdu);
+        // No push actions for the past, but who was joined when decides who counts later events.
+        const spans = pushActionsRepo(tx);
+        for (let i = 0; i < batch.length; i++) {
+          const b = batch[i]!;
+          if (b.membership !== null && b.pdu.state_key!.endsWith(`:${this.serverName}`)) await spans.membershipChanged(b.pdu.state_key!, room.roomId, b.prevMembership, b.membership, positions[i]!);
+        }
         const joined = batch.filter((b) => b.membership === "join").map((b) => b.pdu.state_key!);
         if (joined.length) await roomsRepo(tx).unforgetMany([...new Set(joined)], room.roomId);
       });

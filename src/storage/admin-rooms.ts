@@ -103,6 +103,8 @@ export const adminRoomsRepo = (db: Db) => ({
       // reports (moderation evidence), users' own key backups, and the audit trail (never purged).
       await tx.deleteFrom("event_push_actions").where("room_id", "=", roomId).execute();
       await tx.deleteFrom("push_implicit_reads").where("room_id", "=", roomId).execute();
+      await tx.deleteFrom("event_push_shared").where("room_id", "=", roomId).execute();
+      await tx.deleteFrom("push_member_spans").where("room_id", "=", roomId).execute();
       await tx.deleteFrom("email_invites").where("room_id", "=", roomId).execute();
       await tx.deleteFrom("current_state").where("room_id", "=", roomId).execute();
       await tx.deleteFrom("events").where("room_id", "=", roomId).execute();

@@ -143,6 +143,8 @@ export interface Database {
   e2e_room_keys: E2eRoomKeysTable;
   e2e_dehydrated_devices: E2eDehydratedDevicesTable;
   push_implicit_reads: PushImplicitReadsTable;
+  event_push_shared: EventPushSharedTable;
+  push_member_spans: PushMemberSpansTable;
 }
 
 export interface RoomsTable {
@@ -265,6 +267,28 @@ export interface EventPushActionsTable {
   highlight: number;
   actions: string;
   ts: number;
+  /** 0: this member is not notified where the event's shared outcome notifies (0016). */
+  notify: number;
+}
+
+/** The outcome of an event for every member it does not single out (migration 0016). */
+export interface EventPushSharedTable {
+  room_id: string;
+  stream_ordering: number;
+  event_id: string;
+  thread_id: string;
+  sender: string;
+  highlight: number;
+  actions: string;
+  ts: number;
+}
+
+/** A local user's joined stretch of a room's stream: (from_ordering, to_ordering]. */
+export interface PushMemberSpansTable {
+  user_id: string;
+  room_id: string;
+  from_ordering: number;
+  to_ordering: number | null;
 }
 
 export interface PushersTable {

@@ -15,6 +15,7 @@ import * as m0007 from "./0007_e2ee.js";
 import * as m0009 from "./0009_rooms_extra.js";
 import * as m0014 from "./0014_push_actions_clustered.js";
 import * as m0015 from "./0015_drop_events_thread_index.js";
+import * as m0016 from "./0016_push_shared_actions.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -35,4 +36,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0009_rooms_extra": m0009,
   "0014_push_actions_clustered": m0014,
   "0015_drop_events_thread_index": m0015,
+  "0016_push_shared_actions": m0016,
 };
