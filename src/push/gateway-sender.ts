@@ -46,9 +46,12 @@ export class GatewaySender {
 
   private async dispatch(p: PendingPush): Promise<void> {
     try {
-      const notified: Array<[string, string]> = p.sharedUsers.map((u) => [u, p.sharedActions!]);
-      for (const row of p.rows) if (row.notify === 1) notified.push([row.user_id, row.actions]);
-      for (const [userId, json] of notified) {
+      const actionsOf = new Map<string, string>();
+      for (const u of await this.pushers.withPushers(p.sharedUsers)) actionsOf.set(u, p.sharedActions!);
+      const own = p.rows.filter((r) => r.notify === 1);
+      const ownPushers = new Set(await this.pushers.withPushers(own.map((r) => r.user_id)));
+      for (const r of own) if (ownPushers.has(r.user_id)) actionsOf.set(r.user_id, r.actions);
+      for (const [userId, json] of actionsOf) {
         const pushers = await this.pushers.forUser(userId);
         if (pushers.length === 0) continue;
         const unread = await this.notifications.totalUnread(userId);

@@ -24,6 +24,7 @@ const MAX_PUSHERS_PER_USER = 50;
 export class Pushers {
   private readonly repo;
   private cache = new Map<string, PusherRow[]>();
+  private owners: Promise<Set<string>> | undefined;
 
   constructor(
     storage: Storage,
@@ -49,6 +50,21 @@ export class Pushers {
     });
   }
 
+  /**
+   * Those of `userIds` who have a pusher. The sender asks it for every member an event notifies
+   * (a room of 1,000: 1,000 per message), most of whom have none: one set of owners, loaded once
+   * and dropped whenever a pusher is added or removed, answers without a lookup per member.
+   */
+  async withPushers(userIds: string[]): Promise<string[]> {
+    const load = (this.owners ??= this.repo.owners().then((ids) => new Set(ids)));
+    // A failed read is not kept: the next event asks again.
+    const owners = await load.catch((e: unknown) => {
+      if (this.owners === load) this.owners = undefined;
+      throw e;
+    });
+    return owners.size === 0 ? [] : userIds.filter((u) => owners.has(u));
+  }
+
   /** Cached per user: the sender looks pushers up for every notified user. */
   async forUser(userId: string): Promise<PusherRow[]> {
     let rows = this.cache.get(userId);
@@ -66,6 +82,7 @@ export class Pushers {
     if (body.kind === null) {
       await this.repo.remove(userId, body.app_id, body.pushkey);
       this.cache.clear(); // removal may concern another user's cached list too (append)
+      this.owners = undefined;
       return;
     }
     if (body.kind !== "http") throw invalidParam(`Unsupported pusher kind: ${body.kind}`);
@@ -94,18 +111,21 @@ export class Pushers {
       body.append === true,
     );
     this.cache.clear();
+    this.owners = undefined;
   }
 
   /** A gateway said this pushkey is rejected: the pusher goes (push-gateway-api "rejected"). */
   async reject(userId: string, appId: string, pushkey: string): Promise<void> {
     await this.repo.remove(userId, appId, pushkey);
     this.cache.delete(userId);
+    this.owners = undefined;
   }
 
   /** Account deactivation and the like. */
   async removeAll(userId: string): Promise<void> {
     await this.repo.removeAllOf(userId);
     this.cache.delete(userId);
+    this.owners = undefined;
   }
 
   private checkUrl(raw: unknown): void {

@@ -35,5 +35,8 @@ export const pushersRepo = (db: Db) => ({
   remove: (userId: string, appId: string, pushkey: string) =>
     db.deleteFrom("pushers").where("user_id", "=", userId).where("app_id", "=", appId).where("pushkey", "=", pushkey).executeTakeFirst(),
 
+  /** Every user with at least one pusher. */
+  owners: () => db.selectFrom("pushers").select("user_id").distinct().execute().then((rows) => rows.map((r) => r.user_id)),
+
   removeAllOf: (userId: string) => db.deleteFrom("pushers").where("user_id", "=", userId).execute(),
 });

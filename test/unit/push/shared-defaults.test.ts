@@ -23,6 +23,13 @@ const EVENTS: Array<Record<string, unknown>> = [
   { ...base, type: "m.room.message", content: { body: "* edit", "m.relates_to": { rel_type: "m.replace", event_id: "$t" } } },
   { ...base, type: "m.room.tombstone", state_key: "", content: { body: "moved", replacement_room: "!n:example.org" } },
   { ...base, type: "m.call.invite", content: {} },
+  // Users named outside member events: only by appearing in m.mentions.user_ids, compared exactly.
+  { ...base, type: "m.room.message", content: { body: "two", "m.mentions": { user_ids: ["@a:example.org", "@c:example.org", 5] } } },
+  { ...base, type: "m.room.message", content: { body: "not a list", "m.mentions": { user_ids: "@b:example.org" } } },
+  { ...base, type: "m.room.message", content: { body: "case", "m.mentions": { user_ids: ["@B:example.org"] } } },
+  { ...base, type: "m.room.message", content: { body: "odd", "m.mentions": "@b:example.org" } },
+  // event_match on the type is case-insensitive: an invite still names its target.
+  { ...base, type: "M.Room.Member", state_key: "@c:example.org", content: { membership: "invite" } },
 ];
 
 test("shared default evaluation equals each user's own evaluation", () => {
