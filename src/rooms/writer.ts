@@ -26,6 +26,7 @@ import { searchEntriesFor } from "./search-index.js";
 import { insertSearchEntry } from "../storage/search.js";
 import { GroupCommit } from "../storage/group-commit.js";
 import { SearchIndexQueue } from "./search-queue.js";
+import { TxnIds } from "./txn-ids.js";
 
 /** What a caller asks to write; the writer fills in everything else. */
 export interface EventDraft {
@@ -129,8 +130,8 @@ export class RoomWriter {
   private hooks: PersistHook[] = [];
   private checks: EventCheck[] = [];
   private cache = new Map<string, RoomCacheEntry>();
-  /** Sends queued but not yet committed, by sender, device and txnId: a retry waits for the first. */
-  private pendingTxns = new Map<string, Promise<Persisted>>();
+  /** Sends' transaction ids: in the commit queue, just committed, or asked of the database. */
+  private readonly txnIds: TxnIds<Persisted>;
   /**
    * Whether messages may be queued behind uncommitted ones of their room: the group commit's queue
    * runs in order on both engines (one transaction per batch on SQLite, combined statements on PostgreSQL), so a
@@ -166,6 +167,7 @@ export class RoomWriter {
     this.rooms = roomsRepo(storage.db);
     this.commits = new GroupCommit(storage.db, storage.dialect === "sqlite" ? "transaction" : "statements");
     this.signer = new EventSigner(serverName, key);
+    this.txnIds = new TxnIds(this.events, storage.dialect);
     this.searchQueue =
       storage.dialect === "sqlite"
         ? new SearchIndexQueue(storage, this.commits, {
@@ -258,21 +260,18 @@ export class RoomWriter {
   }
 
   private async sendCounted(roomId: string, draft: EventDraft, opts: WriteOptions): Promise<Persisted> {
+    // Asked before the lock (txn-ids.ts), answered while this send waits for it and is built.
+    const asked = opts.txn ? this.txnIds.ask({ userId: draft.sender, deviceId: opts.txn.deviceId, txnId: opts.txn.txnId }) : undefined;
     const out = await this.mutex.run(roomId, async (): Promise<Persisted | Queued> => {
-      const txnKey = opts.txn ? `${draft.sender}\u0000${opts.txn.deviceId}\u0000${opts.txn.txnId}` : undefined;
       let replayed: Replayed | undefined;
-      if (opts.txn && txnKey) {
-        // Checked under the lock only (one query per send, bench/rooms.ts): two identical
-        // requests racing store one event, and a retry waits for the first to be written.
-        const queued = this.pendingTxns.get(txnKey);
-        if (queued) return { committed: queued };
-        // Asked now and answered while the event is built (on PostgreSQL a round trip, the
-        // building CPU work: they overlap); the answer is awaited before anything is stored.
-        const seen = this.events.getTxn(draft.sender, opts.txn.deviceId, opts.txn.txnId);
-        seen.catch(() => undefined);
+      if (asked) {
+        // Two identical requests racing store one event, and a retry waits for the first.
+        const known = this.txnIds.known(asked);
+        if (known) return { committed: known };
+        // Awaited before anything is stored.
         replayed = async () => {
-          const row = await seen;
-          return row ? this.existing(row.event_id) : undefined;
+          const eventId = await asked.seen;
+          return eventId ? this.existing(eventId) : undefined;
         };
       }
       const pipelined = this.pipelining && draft.state_key === undefined && draft.type !== "m.room.redaction";
@@ -287,13 +286,7 @@ export class RoomWriter {
         if (first) return first;
         throw e;
       }
-      if (isQueued(built) && txnKey) {
-        this.pendingTxns.set(txnKey, built.committed);
-        const forget = () => {
-          if (this.pendingTxns.get(txnKey) === built.committed) this.pendingTxns.delete(txnKey);
-        };
-        built.committed.then(forget, forget);
-      }
+      if (asked) this.txnIds.queued(asked, isQueued(built) ? built.committed : Promise.resolve(built));
       return built;
     });
     return isQueued(out) ? out.committed : out;

@@ -246,6 +246,14 @@ export const eventsRepo = (db: Db) => ({
       .execute(),
 
   // Transaction ids (client-server API "Transaction identifiers"): scoped to the device.
+  /** Several sends' txnIds at once (rooms/txn-ids.ts): each found row says whose it is. */
+  getTxns: (refs: Array<{ userId: string; deviceId: string; txnId: string }>) =>
+    db
+      .selectFrom("event_txns")
+      .select(["user_id", "device_id", "txn_id", "event_id"])
+      .where((eb) => eb.or(refs.map((r) => eb.and([eb("user_id", "=", r.userId), eb("device_id", "=", r.deviceId), eb("txn_id", "=", r.txnId)]))))
+      .execute(),
+
   getTxn: async (userId: string, deviceId: string, txnId: string) =>
     (
       await runCompiled<{ event_id: string }>(db, "events.getTxn", [{ userId, deviceId, txnId }], ([v]) =>
