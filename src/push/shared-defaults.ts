@@ -6,7 +6,7 @@
 // the same for all; contains_display_name is not among the defaults). So for a default user whom
 // neither of those rules matches, the first matching rule is the first matching rule of the
 // defaults without them, evaluated once per event. A user they do match is evaluated in full.
-import { evaluate, ruleMatches, type PushContext, type PushRule, type PushRuleKind, type Ruleset } from "../matrix/push-rules.js";
+import { evaluate, type PushContext, type PushRule, type PushRuleKind, type Ruleset } from "../matrix/push-rules.js";
 import { defaultRuleset } from "../matrix/push-rules-default.js";
 
 /** The default rules that name their user (push-rules-default.ts), all of kind override. */
@@ -21,38 +21,35 @@ const anonymous: Ruleset = (() => {
 
 type Hit = { kind: PushRuleKind; rule: PushRule } | undefined;
 
-/** The rules of one default ruleset that name its user, found once per ruleset. */
-const namingRules = new WeakMap<Ruleset, PushRule[]>();
-
-function rulesNaming(rs: Ruleset): PushRule[] {
-  let r = namingRules.get(rs);
-  if (!r) namingRules.set(rs, (r = rs.override.filter((x) => NAMING_THE_USER.has(x.rule_id))));
-  return r;
-}
+/** Glob characters, or anything outside ASCII. */
+const NOT_PLAIN = /[*?\u0080-\u{10ffff}]/u;
 
 /** Evaluates one event for many users; `shared` lets default users share one evaluation. */
 export class EventEvaluation {
   private anonymousHit: { value: Hit } | undefined;
   /**
-   * Outside member events (the only ones .m.rule.invite_for_me can match: its type condition is a
-   * case-insensitive glob, hence the lower-casing), a default user is named only by appearing in
-   * m.mentions.user_ids, compared exactly (event_property_contains): the users named are then
-   * known without running the rules per member (a room of 1,000 ran them 1,000 times per message).
+   * The default user an event may name, known without running the rules per member (a room of
+   * 1,000 ran them 1,000 times per event): .m.rule.is_user_mention names the users of
+   * m.mentions.user_ids (event_property_contains: exact values); .m.rule.invite_for_me only the
+   * state_key of a member event, matched as a case-insensitive glob (event_match), hence the
+   * lower-casing (a state_key outside ASCII, where Unicode case folding and toLowerCase differ, and
+   * a user id with a glob character are evaluated in full instead).
    */
-  private readonly mentioned: Set<unknown> | undefined;
+  private readonly mentioned: Set<unknown>;
+  private readonly target: string | undefined;
 
   constructor(private readonly event: Record<string, unknown>) {
-    if (typeof event.type === "string" && event.type.toLowerCase() === "m.room.member") return;
     const ids = ((event.content as Record<string, unknown> | undefined)?.["m.mentions"] as Record<string, unknown> | undefined)?.user_ids;
     this.mentioned = new Set(Array.isArray(ids) ? ids : []);
+    if (typeof event.type === "string" && event.type.toLowerCase() === "m.room.member" && typeof event.state_key === "string") this.target = event.state_key.toLowerCase();
   }
 
   /** The rule that decides for this user (as `evaluate`); `isDefault`: rs is the unchanged defaults. */
   forUser(rs: Ruleset, isDefault: boolean, ctx: PushContext): Hit {
     if (!isDefault || this.event.sender === ctx.userId) return evaluate(rs, this.event, ctx);
-    if (this.mentioned) return this.mentioned.has(ctx.userId) ? evaluate(rs, this.event, ctx) : this.shared(ctx);
-    for (const r of rulesNaming(rs)) if (ruleMatches("override", r, this.event, ctx)) return evaluate(rs, this.event, ctx);
-    return this.shared(ctx);
+    const t = this.target;
+    const named = this.mentioned.has(ctx.userId) || (t !== undefined && (NOT_PLAIN.test(t) || NOT_PLAIN.test(ctx.userId) || ctx.userId.toLowerCase() === t));
+    return named ? evaluate(rs, this.event, ctx) : this.shared(ctx);
   }
 
   /**

@@ -8,7 +8,7 @@ import { evaluate, type PushContext } from "../../../src/matrix/push-rules.js";
 import { defaultRuleset } from "../../../src/matrix/push-rules-default.js";
 import { EventEvaluation } from "../../../src/push/shared-defaults.js";
 
-const USERS = ["@a:example.org", "@b:example.org", "@c:example.org"];
+const USERS = ["@a:example.org", "@b:example.org", "@c:example.org", "@k:example.org"];
 const SENDER = "@s:example.org";
 const base = { sender: SENDER, room_id: "!r:example.org", event_id: "$e" };
 const EVENTS: Array<Record<string, unknown>> = [
@@ -30,6 +30,9 @@ const EVENTS: Array<Record<string, unknown>> = [
   { ...base, type: "m.room.message", content: { body: "odd", "m.mentions": "@b:example.org" } },
   // event_match on the type is case-insensitive: an invite still names its target.
   { ...base, type: "M.Room.Member", state_key: "@c:example.org", content: { membership: "invite" } },
+  { ...base, type: "m.room.member", state_key: "@C:Example.org", content: { membership: "invite" } },
+  { ...base, type: "m.room.member", state_key: "@\u212a:example.org", content: { membership: "invite" } },
+  { ...base, type: "m.room.member", state_key: "@a:example.org", content: { membership: "join", "m.mentions": { user_ids: ["@b:example.org"] } } },
 ];
 
 test("shared default evaluation equals each user's own evaluation", () => {
