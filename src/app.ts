@@ -155,6 +155,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const notifier = new LocalNotifier();
   const roomWriter = await RoomWriter.open(storage, config.server_name, key, now, notifier, {
     searchIndexIntervalMs: config.search.index_interval_ms,
+    txnRetentionMs: config.txn_ids.retention_hours * 3_600_000,
     onBackgroundError: (what, e) => log.error({ err: { message: (e as Error).message } }, `${what} failed (retried)`),
   });
   const roomImporter = new RoomImporter(storage, roomWriter, config.server_name, key, notifier);
@@ -236,6 +237,11 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
     pruneTrail(storage, rg.audit.retention_days, now()).catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, "audit retention failed"));
   }, 86_400_000);
   retentionTimer.unref();
+  // Every hour, sends' txnIds past their retention are forgotten.
+  const txnTimer = setInterval(() => {
+    roomWriter.pruneTxnIds().catch((e: unknown) => log.error({ err: { message: (e as Error).message } }, "txnId pruning failed"));
+  }, 3_600_000);
+  txnTimer.unref();
   const app: App = {
     config,
     storage,
@@ -303,6 +309,7 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
       await pushSender.close();
       await media.idle();
       clearInterval(retentionTimer);
+      clearInterval(txnTimer);
       await roomWriter.close();
       await audit.close();
       await auditExporter.stop();

@@ -133,6 +133,16 @@ export const configSchema = z.object({
     })
     .prefault({})
     .describe("Server-side search (POST /search)."),
+  txn_ids: z
+    .object({
+      retention_hours: z
+        .number()
+        .positive()
+        .default(24)
+        .describe("How long a send's transaction id (PUT /rooms/{roomId}/send/{type}/{txnId}, /redact) is remembered: a retry within it returns the first event and stores nothing; a retry later is a new send (Synapse keeps them 24 hours too). Older ones are pruned every hour."),
+    })
+    .prefault({})
+    .describe("Idempotent sends (client-server API \"Transaction identifiers\")."),
   push: z
     .object({
       enabled: z.boolean().default(true).describe("Send notifications to the push gateways of users' HTTP pushers."),

@@ -121,6 +121,8 @@ export type EventCheck = (room: RoomSnapshot, draft: EventDraft) => Promise<void
 export interface WriterOptions {
   /** SQLite: longest wait of a new event's search entries before their batch is written. */
   searchIndexIntervalMs?: number;
+  /** How long a send's txnId is remembered (a retry later is a new send). */
+  txnRetentionMs?: number;
   /** Reports background work that failed and will be retried (search index batches). */
   onBackgroundError?: (what: string, e: unknown) => void;
 }
@@ -167,7 +169,7 @@ export class RoomWriter {
     this.rooms = roomsRepo(storage.db);
     this.commits = new GroupCommit(storage.db, storage.dialect === "sqlite" ? "transaction" : "statements");
     this.signer = new EventSigner(serverName, key);
-    this.txnIds = new TxnIds(this.events, storage.dialect);
+    this.txnIds = new TxnIds(this.events, { retentionMs: opts.txnRetentionMs ?? 24 * 3_600_000 }, now);
     this.searchQueue =
       storage.dialect === "sqlite"
         ? new SearchIndexQueue(storage, this.commits, {
@@ -187,6 +189,11 @@ export class RoomWriter {
   /** Makes every committed event searchable now (searches call it first). */
   async flushSearchIndex(): Promise<void> {
     await this.searchQueue?.flush();
+  }
+
+  /** Forgets the txnIds past their retention (called periodically). */
+  pruneTxnIds(): Promise<void> {
+    return this.txnIds.prune();
   }
 
   /** Writes what is still pending (the server is stopping; no event is being sent any more). */
@@ -260,7 +267,7 @@ export class RoomWriter {
   }
 
   private async sendCounted(roomId: string, draft: EventDraft, opts: WriteOptions): Promise<Persisted> {
-    // Asked before the lock (txn-ids.ts), answered while this send waits for it and is built.
+    // The device's txnIds are read before the lock if they are not known yet (txn-ids.ts).
     const asked = opts.txn ? this.txnIds.ask({ userId: draft.sender, deviceId: opts.txn.deviceId, txnId: opts.txn.txnId }) : undefined;
     const out = await this.mutex.run(roomId, async (): Promise<Persisted | Queued> => {
       let replayed: Replayed | undefined;
@@ -270,7 +277,7 @@ export class RoomWriter {
         if (known) return { committed: known };
         // Awaited before anything is stored.
         replayed = async () => {
-          const eventId = await asked.seen;
+          const eventId = await this.txnIds.seen(asked);
           return eventId ? this.existing(eventId) : undefined;
         };
       }
@@ -312,6 +319,8 @@ export class RoomWriter {
         return await fn();
       } finally {
         this.cache.delete(roomId);
+        // The purge deleted the room's txnIds.
+        this.txnIds.forgetAll();
       }
     });
   }

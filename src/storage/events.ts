@@ -246,25 +246,12 @@ export const eventsRepo = (db: Db) => ({
       .execute(),
 
   // Transaction ids (client-server API "Transaction identifiers"): scoped to the device.
-  /** Several sends' txnIds at once (rooms/txn-ids.ts): each found row says whose it is. */
-  getTxns: (refs: Array<{ userId: string; deviceId: string; txnId: string }>) =>
-    db
-      .selectFrom("event_txns")
-      .select(["user_id", "device_id", "txn_id", "event_id"])
-      .where((eb) => eb.or(refs.map((r) => eb.and([eb("user_id", "=", r.userId), eb("device_id", "=", r.deviceId), eb("txn_id", "=", r.txnId)]))))
-      .execute(),
+  /** A device's txnIds created at or after `since` (rooms/txn-ids.ts). */
+  txnsOfDevice: (userId: string, deviceId: string, since: number) =>
+    db.selectFrom("event_txns").select(["txn_id", "event_id"]).where("user_id", "=", userId).where("device_id", "=", deviceId).where("created_ts", ">=", since).execute(),
 
-  getTxn: async (userId: string, deviceId: string, txnId: string) =>
-    (
-      await runCompiled<{ event_id: string }>(db, "events.getTxn", [{ userId, deviceId, txnId }], ([v]) =>
-        db
-          .selectFrom("event_txns")
-          .select("event_id")
-          .where("user_id", "=", v!.userId as string)
-          .where("device_id", "=", v!.deviceId as string)
-          .where("txn_id", "=", v!.txnId as string),
-      )
-    ).rows[0],
+  /** Forgets txnIds created before `before`: a retry that late is a new send. */
+  pruneTxns: (before: number) => db.deleteFrom("event_txns").where("created_ts", "<", before).execute(),
 
   insertTxn: (row: { user_id: string; device_id: string; txn_id: string; event_id: string; created_ts: number }) =>
     runCompiled(db, "events.insertTxn", [row], ([v]) =>

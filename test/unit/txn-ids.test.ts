@@ -1,90 +1,116 @@
-// Transaction ids asked of the database before the room's lock (src/rooms/txn-ids.ts): a send of
-// the same txnId committed after the lookup was asked is still found, for GRACE_MS; a lookup older
-// than that is asked again; a send that failed may be sent again; on PostgreSQL lookups of sends
-// arriving together are one query.
+// Sends' transaction ids kept in memory per device (src/rooms/txn-ids.ts): a device's recent
+// txnIds are read once, then kept up to date by the sends committed; a retry of a queued send
+// waits for it; a send that failed may be sent again; a commit made while the device's list is
+// being read, or after the device was dropped, is not lost; retention prunes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { TxnIds, type TxnRef } from "../../src/rooms/txn-ids.js";
 
-function fakeEvents(stored: Map<string, string>) {
-  const calls = { one: 0, many: 0 };
-  const key = (u: string, d: string, t: string) => `${u}|${d}|${t}`;
+type P = { eventId: string };
+
+function fakeStore(rows: Array<{ user_id: string; device_id: string; txn_id: string; event_id: string; created_ts: number }>) {
+  const calls = { reads: 0, prunes: [] as number[] };
+  let gate: Promise<void> = Promise.resolve();
   return {
     calls,
-    repo: {
-      getTxn: async (u: string, d: string, t: string) => {
-        calls.one++;
-        const e = stored.get(key(u, d, t));
-        return e ? { event_id: e } : undefined;
+    rows,
+    /** Holds the next reads until `release` is called. */
+    hold() {
+      let release!: () => void;
+      gate = new Promise((r) => (release = r));
+      return () => release();
+    },
+    store: {
+      txnsOfDevice: async (u: string, d: string, since: number) => {
+        calls.reads++;
+        const snapshot = rows.filter((r) => r.user_id === u && r.device_id === d && r.created_ts >= since).map((r) => ({ txn_id: r.txn_id, event_id: r.event_id }));
+        await gate;
+        return snapshot;
       },
-      getTxns: async (refs: TxnRef[]) => {
-        calls.many++;
-        return refs.flatMap((r) => {
-          const e = stored.get(key(r.userId, r.deviceId, r.txnId));
-          return e ? [{ user_id: r.userId, device_id: r.deviceId, txn_id: r.txnId, event_id: e }] : [];
-        });
+      pruneTxns: async (before: number) => {
+        calls.prunes.push(before);
       },
     },
-    store: (r: TxnRef, eventId: string) => stored.set(key(r.userId, r.deviceId, r.txnId), eventId),
   };
 }
 
-const ref: TxnRef = { userId: "@a:x", deviceId: "D", txnId: "t1" };
+const ref = (txnId: string, deviceId = "D"): TxnRef => ({ userId: "@a:x", deviceId, txnId });
+const HOUR = 3_600_000;
 
-test("a send committed after the lookup was asked is still known to a retry", async () => {
-  let now = 0;
-  const db = fakeEvents(new Map());
-  const ids = new TxnIds<string>(db.repo, "sqlite", () => now);
-  const first = ids.ask(ref);
-  const retry = ids.ask(ref); // asked while the first is not stored yet
-  assert.equal(await first.seen, undefined);
-  assert.equal(await retry.seen, undefined);
-  assert.equal(ids.known(first), undefined);
-  const committed = Promise.resolve("$first");
-  ids.queued(first, committed);
-  await committed;
-  db.store(ref, "$first");
-  now = 4_000;
-  // The retry's lookup said "new", but the first committed since: it is answered from here.
-  assert.equal(await ids.known(retry), "$first");
+test("a device's txnIds are read once; a used one answers its first event, a new one nothing", async () => {
+  const db = fakeStore([{ user_id: "@a:x", device_id: "D", txn_id: "old", event_id: "$old", created_ts: 1000 }]);
+  const ids = new TxnIds<P>(db.store, { retentionMs: 24 * HOUR }, () => 2000);
+  assert.equal(await ids.seen(ids.ask(ref("old"))), "$old");
+  assert.equal(await ids.seen(ids.ask(ref("new"))), undefined);
+  assert.equal(db.calls.reads, 1);
+  // Another device of the same user has its own list.
+  assert.equal(await ids.seen(ids.ask(ref("old", "E"))), undefined);
+  assert.equal(db.calls.reads, 2);
 });
 
-test("a lookup older than the grace period is asked again", async () => {
-  let now = 0;
-  const db = fakeEvents(new Map());
-  const ids = new TxnIds<string>(db.repo, "sqlite", () => now);
-  const first = ids.ask(ref);
-  const late = ids.ask(ref);
-  assert.equal(await late.seen, undefined);
-  const committed = Promise.resolve("$first");
+test("a queued send is known to a retry; once committed, the device's list has it", async () => {
+  const db = fakeStore([]);
+  const ids = new TxnIds<P>(db.store, { retentionMs: HOUR }, () => 0);
+  const first = ids.ask(ref("t1"));
+  assert.equal(await ids.seen(first), undefined);
+  let commit!: (p: P) => void;
+  const committed = new Promise<P>((r) => (commit = r));
   ids.queued(first, committed);
+  const retry = ids.ask(ref("t1"));
+  assert.equal(ids.known(retry), committed);
+  commit({ eventId: "$t1" });
   await committed;
-  db.store(ref, "$first");
-  now = 6_000; // the first left the recent list
-  assert.equal(ids.known(late), undefined);
-  assert.equal(await late.seen, "$first");
-  assert.equal(db.calls.one, 3);
+  assert.equal(ids.known(ids.ask(ref("t1"))), undefined);
+  assert.equal(await ids.seen(ids.ask(ref("t1"))), "$t1");
+  assert.equal(db.calls.reads, 1, "the database is not asked again");
 });
 
 test("a send that failed to commit is forgotten: the txnId may be sent again", async () => {
-  const db = fakeEvents(new Map());
-  const ids = new TxnIds<string>(db.repo, "sqlite", () => 0);
-  const first = ids.ask(ref);
+  const db = fakeStore([]);
+  const ids = new TxnIds<P>(db.store, { retentionMs: HOUR }, () => 0);
+  const first = ids.ask(ref("t"));
   const failed = Promise.reject(new Error("storage"));
   failed.catch(() => undefined);
   ids.queued(first, failed);
-  assert.equal(ids.known(ids.ask(ref)), failed, "while queued, a retry waits for it");
   await failed.catch(() => undefined);
   await new Promise((r) => setImmediate(r));
-  assert.equal(ids.known(ids.ask(ref)), undefined);
+  const again = ids.ask(ref("t"));
+  assert.equal(ids.known(again), undefined);
+  assert.equal(await ids.seen(again), undefined);
 });
 
-test("on PostgreSQL, sends arriving together are looked up in one query, each with its own answer", async () => {
-  const db = fakeEvents(new Map([["@a:x|D|old", "$old"]]));
-  const ids = new TxnIds<string>(db.repo, "postgres", () => 0);
-  const asks = ["old", "n1", "n2", "n3"].map((txnId) => ids.ask({ ...ref, txnId }));
-  assert.deepEqual(await Promise.all(asks.map((a) => a.seen)), ["$old", undefined, undefined, undefined]);
-  // The first ask is read at once, the others together behind it.
-  assert.equal(db.calls.many, 2);
-  assert.equal(db.calls.one, 0);
+test("a commit made while the device's list is read, or after the device was dropped, is kept", async () => {
+  const db = fakeStore([]);
+  const ids = new TxnIds<P>(db.store, { retentionMs: HOUR, maxDevices: 1 }, () => 0);
+  const release = db.hold();
+  const a = ids.ask(ref("t"));
+  ids.queued(a, Promise.resolve({ eventId: "$t" })); // committed before the read (which saw nothing) answers
+  await new Promise((r) => setImmediate(r));
+  release();
+  assert.equal(await ids.seen(ids.ask(ref("t"))), "$t");
+  // Device D is dropped (another device pushes it out) while a send of it is queued; its commit
+  // enters D's new list, read again meanwhile.
+  const b = ids.ask(ref("u"));
+  let commit!: (p: P) => void;
+  const committed = new Promise<P>((r) => (commit = r));
+  ids.queued(b, committed);
+  ids.ask(ref("x", "OTHER"));
+  const hold = db.hold();
+  const retry = ids.ask(ref("u")); // D read again; the stored rows do not have "u" yet
+  commit({ eventId: "$u" });
+  await committed;
+  hold();
+  assert.equal(await ids.seen(retry), "$u");
+});
+
+test("pruning forgets txnIds past the retention and deletes them from the database", async () => {
+  let now = 10 * HOUR;
+  const db = fakeStore([{ user_id: "@a:x", device_id: "D", txn_id: "old", event_id: "$old", created_ts: 0 }]);
+  const ids = new TxnIds<P>(db.store, { retentionMs: 24 * HOUR }, () => now);
+  assert.equal(await ids.seen(ids.ask(ref("old"))), "$old");
+  now = 25 * HOUR;
+  await ids.prune();
+  assert.deepEqual(db.calls.prunes, [HOUR]);
+  // Read again with the new bound: the old row is past the retention.
+  assert.equal(await ids.seen(ids.ask(ref("old"))), undefined);
 });
