@@ -7,6 +7,7 @@ import type { Database } from "./schema.js";
 import { migrations } from "./migrations/index.js";
 import { withStatementCache } from "./sqlite-statements.js";
 import { QueuedSqliteDialect } from "./sqlite-queue.js";
+import { withPreparedInserts } from "./pg-prepared.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<Database>;
@@ -41,7 +42,7 @@ export async function openStorage(database: string, opts: { migrate?: boolean } 
     // database) is reported on the pool; without a listener Node would crash the process. The pool
     // replaces the connection, and queries running on it fail with their own error.
     pool.on("error", () => undefined);
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedInserts(pool) }) });
   } else {
     dialect = "sqlite";
     const file = database.replace(/^sqlite:(\/\/)?/i, "");
