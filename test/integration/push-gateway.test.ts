@@ -67,6 +67,11 @@ async function room(): Promise<string> {
   const r = await call(s.url, "POST", `${C}/createRoom`, { token: alice.accessToken, body: { preset: "private_chat", name: "Salle", invite: [bob.userId] } });
   const roomId = r.body.room_id as string;
   assert.equal((await call(s.url, "POST", `${C}/join/${encodeURIComponent(roomId)}`, { token: bob.accessToken })).status, 200);
+  // The invite notified bob's pusher, if he has one: that notification is sent in the background,
+  // so it is awaited here, or it could land after a test has cleared what the gateway received.
+  if (((await call(s.url, "GET", `${C}/pushers`, { token: bob.accessToken })).body.pushers as unknown[]).length > 0) {
+    while (!received.some((r) => r.body.notification.room_id === roomId)) await new Promise<void>((r) => waiters.push(r));
+  }
   return roomId;
 }
 
