@@ -6,7 +6,7 @@
 // of the next, see send()); different rooms proceed in parallel.
 import { randomBytes } from "node:crypto";
 import type { Storage } from "../storage/database.js";
-import { eventsRepo } from "../storage/events.js";
+import { eventsRepo, type StateRow } from "../storage/events.js";
 import { roomsRepo } from "../storage/rooms.js";
 import type { SigningKey } from "../matrix/signing.js";
 import { signEvent } from "../matrix/signing.js";
@@ -132,6 +132,8 @@ export class RoomWriter {
   private hooks: PersistHook[] = [];
   private checks: EventCheck[] = [];
   private cache = new Map<string, RoomCacheEntry>();
+  /** Entries dropped from the cache so far: a load that saw this change may have read too early. */
+  private drops = 0;
   /** Sends' transaction ids: in the commit queue, just committed, or asked of the database. */
   private readonly txnIds: TxnIds<Persisted>;
   /**
@@ -318,7 +320,7 @@ export class RoomWriter {
         await this.searchQueue?.flush();
         return await fn();
       } finally {
-        this.cache.delete(roomId);
+        this.drop(roomId);
         // The purge deleted the room's txnIds.
         this.txnIds.forgetAll();
       }
@@ -340,7 +342,7 @@ export class RoomWriter {
       try {
         return await fn(entry, this.checks);
       } catch (e) {
-        this.cache.delete(roomId);
+        this.drop(roomId);
         throw e;
       }
     });
@@ -357,30 +359,39 @@ export class RoomWriter {
   }
 
   private async load(roomId: string): Promise<RoomCacheEntry> {
-    const hit = this.cache.get(roomId);
-    if (hit) {
-      this.cache.delete(roomId);
-      this.cache.set(roomId, hit);
-      return hit;
+    for (;;) {
+      const hit = this.cache.get(roomId);
+      if (hit) {
+        this.cache.delete(roomId);
+        this.cache.set(roomId, hit);
+        return hit;
+      }
+      const drops = this.drops;
+      const room = await this.rooms.get(roomId);
+      if (!room) throw notFound("Unknown room");
+      const [rows, latest] = await Promise.all([this.events.currentState(roomId), this.events.latest(roomId)]);
+      // Read outside the room's lock (snapshot()): an entry made meanwhile by a writer may know
+      // events these rows do not, and one dropped meanwhile may have committed some: read again.
+      if (this.cache.has(roomId) || this.drops !== drops) continue;
+      const entry = this.entryFrom(roomId, room.room_version, rows, latest);
+      this.remember(entry);
+      return entry;
     }
-    const room = await this.rooms.get(roomId);
-    if (!room) throw notFound("Unknown room");
-    const rows = await this.events.currentState(roomId);
+  }
+
+  private entryFrom(roomId: string, version: string, rows: StateRow[], latest: { event_id: string; depth: number | string; stream_ordering: number | string } | undefined): RoomCacheEntry {
     const state = new Map<StateKey, PDU>();
     for (const r of rows) state.set(stateKey(r.type, r.state_key), JSON.parse(r.json) as PDU);
     const createEvent = state.get(stateKey("m.room.create", ""));
-    const latest = await this.events.latest(roomId);
     if (!createEvent || !latest) throw new MatrixError(500, "M_UNKNOWN", "Room state is incomplete");
-    const entry: RoomCacheEntry = {
+    return {
       roomId,
-      version: room.room_version as RoomVersionId,
+      version: version as RoomVersionId,
       createEvent,
       state,
       latest: { eventId: latest.event_id, depth: Number(latest.depth), streamOrdering: Number(latest.stream_ordering) },
       tip: { eventId: latest.event_id, depth: Number(latest.depth) },
     };
-    this.remember(entry);
-    return entry;
   }
 
   private remember(entry: RoomCacheEntry): void {
@@ -390,9 +401,13 @@ export class RoomWriter {
     // database, it would not know them and would fork its history.
     for (const [id, e] of this.cache) {
       if (e.inflight) continue;
-      this.cache.delete(id);
+      this.drop(id);
       return;
     }
+  }
+
+  private drop(roomId: string): void {
+    if (this.cache.delete(roomId)) this.drops++;
   }
 
   /** Send-time rule for redactions (auth-rules.ts canRedact): own events, or the redact level. */
@@ -472,7 +487,7 @@ export class RoomWriter {
       // since it is queued behind this failed unit (entry.inflight stays on it).
       await previous?.settled;
       entry.stale = true;
-      if (this.cache.get(entry.roomId) === entry) this.cache.delete(entry.roomId);
+      if (this.cache.get(entry.roomId) === entry) this.drop(entry.roomId);
       if (entry.inflight === unit) entry.inflight = undefined;
       settle();
       throw e;
