@@ -61,9 +61,10 @@ export class DeviceLists implements SyncExtension {
 
   /**
    * Runs `work` in one transaction with the device-list rows it marks, then wakes whoever must
-   * hear of them. `mark(user)` broadcasts a change of `user`'s devices.
+   * hear of them. `mark(user)` broadcasts a change of `user`'s devices. `wake` names whom to wake
+   * instead (users, and rooms whose syncing members are woken).
    */
-  async write<T>(work: (tx: Db, mark: Mark) => Promise<T>, wakeUsers?: string[]): Promise<T> {
+  async write<T>(work: (tx: Db, mark: Mark) => Promise<T>, wake?: { users: string[]; rooms?: string[] }): Promise<T> {
     const rows: Omit<DeviceListRow, "stream_id">[] = [];
     const result = await this.positions.write(this.storage.db, async (tx, position) => {
       rows.length = 0;
@@ -71,21 +72,30 @@ export class DeviceLists implements SyncExtension {
       await e2eStreamsRepo(tx).insertDeviceListRows(rows.map((x) => ({ ...x, stream_id: position })));
       return r;
     });
-    if (wakeUsers) this.notifier.publishToUsers("device_lists", wakeUsers);
+    if (wake) this.publish(wake.users, wake.rooms ?? []);
     else if (rows.length) await this.wake(rows);
     return result;
   }
 
+  private publish(users: Iterable<string>, rooms: Iterable<string>): void {
+    const u = [...users];
+    if (u.length) this.notifier.publishToUsers("device_lists", u);
+    for (const r of rooms) this.notifier.publishToRoom("device_lists", r);
+  }
+
+  /**
+   * A broadcast row wakes the syncing members of the user's rooms, room by room (the notifier
+   * knows who is parked in each): listing the members of every room of the user from the
+   * database cost rooms × members rows per change.
+   */
   private async wake(rows: Omit<DeviceListRow, "stream_id">[]): Promise<void> {
     const users = new Set<string>();
+    const rooms = new Set<string>();
     const broadcast = [...new Set(rows.filter((r) => r.observer === "").map((r) => r.user_id))];
     for (const r of rows) users.add(r.observer === "" ? r.user_id : r.observer);
     const events = eventsRepo(this.storage.db);
-    for (const u of broadcast) {
-      const rooms = (await events.roomsForUser(u, ["join"])).map((r) => r.room_id);
-      for (const m of await this.repo.joinedIn(rooms)) users.add(m);
-    }
-    this.notifier.publishToUsers("device_lists", [...users]);
+    for (const u of broadcast) for (const r of await events.roomsForUser(u, ["join"])) rooms.add(r.room_id);
+    this.publish(users, rooms);
   }
 
   /** Joins and leaves change who must track whose devices. Processed in order, after commit. */
@@ -103,7 +113,10 @@ export class DeviceLists implements SyncExtension {
     if (!ev) return;
     const now = ev.membership;
     if (now === "join" && prev !== "join") {
-      await this.write(async (_tx, mark) => markJoin(mark, roomId, userId));
+      // Those who must hear of a join are the room's members (the joiner is new to them) and the
+      // joiner: not everyone in the joiner's other rooms, who track the joiner already (they see
+      // the row at their next sync). Waking them made every join cost the joiner's rooms × members.
+      await this.write(async (_tx, mark) => markJoin(mark, roomId, userId), { users: [userId], rooms: [roomId] });
     } else if (prev === "join" && now !== "join") {
       await this.left(roomId, userId);
     }
@@ -131,10 +144,9 @@ export class DeviceLists implements SyncExtension {
   async membershipsImported(roomId: string, changes: MembershipChange[]): Promise<void> {
     const joiners = [...new Set(changes.filter((c) => c.now === "join" && c.prev !== "join").map((c) => c.userId))];
     if (joiners.length) {
-      const wake = new Set([...(await this.repo.joinedIn([roomId])), ...joiners]);
       await this.write(async (_tx, mark) => {
         for (const u of joiners) markJoin(mark, roomId, u);
-      }, [...wake]);
+      }, { users: joiners, rooms: [roomId] });
     }
     for (const c of changes) if (c.prev === "join" && c.now !== "join") await this.left(roomId, c.userId);
   }

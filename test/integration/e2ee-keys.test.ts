@@ -200,6 +200,30 @@ test("device lists: a long-polling sync wakes up when a room-mate uploads keys",
   assert.deepEqual(ok(await pending, "long poll").device_lists, { changed: [bob.userId], left: [] });
 });
 
+test("device lists: a join wakes the room's syncing members and the joiner; a key upload, each room of the uploader", async () => {
+  const alice = await s.user();
+  const bob = await s.user();
+  const carol = await s.user();
+  const dave = await s.user();
+  const roomId = await sharedRoom(alice, bob);
+  // Carol already shares another room with Dave, who tracks her devices: her join is nothing new to him.
+  const other = await sharedRoom(carol, dave);
+  const woken: string[] = [];
+  const offRoom = s.app.notifier.onRoom((stream, r) => stream === "device_lists" && woken.push(r));
+  const offUsers = s.app.notifier.onUsers((stream, users) => stream === "device_lists" && woken.push(...users));
+  try {
+    ok(await call(s.url, "POST", `${C}/rooms/${encodeURIComponent(roomId)}/invite`, { token: alice.accessToken, body: { user_id: carol.userId } }), "invite");
+    ok(await call(s.url, "POST", `${C}/join/${encodeURIComponent(roomId)}`, { token: carol.accessToken, body: {} }), "carol joins");
+    await s.app.e2ee.deviceLists.settled();
+    assert.deepEqual(woken.splice(0).sort(), [roomId, carol.userId].sort());
+    ok(await upload(carol, { device_keys: deviceIdentity(carol.userId, carol.deviceId).deviceKeys }), "upload");
+    assert.deepEqual(woken.splice(0).sort(), [roomId, other, carol.userId].sort());
+  } finally {
+    offRoom();
+    offUsers();
+  }
+});
+
 test("cross-signing: first upload without auth, replacement behind the password, signatures verified", async () => {
   const u = await s.user();
   const friend = await s.user();
