@@ -224,6 +224,31 @@ test("device lists: a join wakes the room's syncing members and the joiner; a ke
   }
 });
 
+test("device lists: joins and leaves committed in a burst are processed together, in order", async () => {
+  const alice = await s.user();
+  const bob = await s.user();
+  const rooms = s.app.membership;
+  const roomId = (await s.app.rooms.create({ userId: alice.userId, deviceId: alice.deviceId }, { preset: "public_chat" })).room_id;
+  await rooms.join(bob.userId, roomId);
+  const others = await Promise.all(Array.from({ length: 6 }, () => s.user()));
+  await s.app.e2ee.deviceLists.settled();
+  const a0 = (await sync(alice)).body.next_batch as string;
+  const b0 = (await sync(bob)).body.next_batch as string;
+  // Joins without waiting for each other (their device-list updates pile up behind the first), then
+  // Bob leaves and joins again, and one of the newcomers leaves.
+  await Promise.all(others.map((u) => rooms.join(u.userId, roomId)));
+  await rooms.leave(bob.userId, roomId);
+  await rooms.join(bob.userId, roomId);
+  await rooms.leave(others[0]!.userId, roomId);
+  await s.app.e2ee.deviceLists.settled();
+  const a1 = ok(await sync(alice, a0), "alice sync").device_lists as Json;
+  assert.deepEqual(a1.changed, [bob.userId, ...others.slice(1).map((u) => u.userId)].sort());
+  assert.deepEqual(a1.left, [others[0]!.userId]);
+  const b1 = ok(await sync(bob, b0), "bob sync").device_lists as Json;
+  assert.deepEqual(b1.changed, [alice.userId, ...others.slice(1).map((u) => u.userId)].sort());
+  assert.deepEqual(b1.left, [others[0]!.userId]);
+});
+
 test("cross-signing: first upload without auth, replacement behind the password, signatures verified", async () => {
   const u = await s.user();
   const friend = await s.user();
