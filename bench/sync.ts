@@ -6,6 +6,7 @@
 //   node dist/bench/sync.js --rooms 300 --members 300 --events 20 [--postgres URL] [--cpu-prof DIR]
 //   node dist/bench/sync.js --rooms 0 --pollers 1,100,1000 --rounds 6   # wake-up only
 //   node dist/bench/sync.js --pollers 0 --keep /tmp/rempart-sync-data   # build once, reuse after
+//   node dist/bench/sync.js --pollers 0 --keep /tmp/rempart-sync-pg --postgres URL   # same, database kept too
 //
 // The data (users, the long-poll room and its joins, the initial-sync dataset) is built in this
 // process through the services (room writer, membership), never raw SQL; the app is then closed and
@@ -22,15 +23,16 @@
 //
 // The initial-sync dataset (300 × 300 is 90,000 joins) is built with many rooms in flight at once
 // (--parallel, 16 by default): each room's joins go through its writer in order, and the writer's
-// group commit shares transactions across rooms. With --keep DIR (SQLite) the data directory is
-// kept and a later run with the same sizes reuses it instead of building it again.
+// group commit shares transactions across rooms. With --keep DIR the data directory is kept (with
+// --postgres, the database too, named after DIR) and a later run with the same sizes reuses it
+// instead of building it again.
 // Prints figures, asserts nothing.
-import { freshPostgresDatabase } from "./lib/postgres.js";
+import { freshPostgresDatabase, keptPostgresDatabase } from "./lib/postgres.js";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { resolveConfig } from "../src/config/load.js";
 import { createApp, type App } from "../src/app.js";
 import { createLogger } from "../src/log.js";
@@ -250,14 +252,18 @@ async function buildDataset(app: App, o: Options): Promise<Member> {
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  if (o.keep && o.postgres) throw new Error("--keep works with SQLite only");
   if (o.keep) mkdirSync(o.keep, { recursive: true });
   const dataDir = o.keep ?? mkdtempSync(join(tmpdir(), "rempart-bench-sync-"));
   const datasetFile = join(dataDir, "bench-dataset.json");
-  const datasetKey = `${o.rooms}x${o.members}x${o.events}`;
+  const datasetKey = `${o.rooms}x${o.members}x${o.events}${o.postgres ? "-postgres" : ""}`;
   const kept = o.keep && existsSync(datasetFile) ? (JSON.parse(readFileSync(datasetFile, "utf8")) as { key: string; subject: string }) : undefined;
   if (kept && kept.key !== datasetKey) throw new Error(`${dataDir} holds a ${kept.key} dataset; use another --keep directory`);
-  const pgDb = o.postgres ? await freshPostgresDatabase(o.postgres, "rempart_bench_sync") : undefined;
+  const keptDbName = `rempart_bench_sync_kept_${createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12)}`;
+  const pgDb = !o.postgres
+    ? undefined
+    : o.keep
+      ? { ...(await keptPostgresDatabase(o.postgres, keptDbName, kept !== undefined)), drop: async () => undefined }
+      : await freshPostgresDatabase(o.postgres, "rempart_bench_sync");
   const serverName = "bench.test";
   const config = resolveConfig({
     server_name: serverName,

@@ -40,6 +40,24 @@ export async function freshPostgresDatabase(adminUrl: string, prefix = "rempart_
   return db;
 }
 
+/**
+ * A database kept from one run to the next (bench:sync --keep with --postgres): created empty
+ * (dropped first if it exists) unless `reuse`, and never dropped by this process.
+ */
+export async function keptPostgresDatabase(adminUrl: string, name: string, reuse: boolean): Promise<{ url: string; name: string }> {
+  assertLoopback(adminUrl, "PostgreSQL");
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad database name ${name}`);
+  if (!reuse) {
+    await withAdmin(adminUrl, async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.query(`CREATE DATABASE ${name}`);
+    });
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), name };
+}
+
 /** Drops every database created by this process and not yet dropped (for `finally` blocks). */
 export async function dropAllDatabases(): Promise<void> {
   for (const db of [...pending]) await db.drop().catch((e) => console.error(`could not drop ${db.name}: ${e}`));

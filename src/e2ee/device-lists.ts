@@ -25,12 +25,16 @@ export type Mark = (userId: string, observer?: string, kind?: "changed" | "left"
 const JOINED = "joined";
 /** Row kind addressed to a joiner: `user_id` holds the room id, whose members it sees "changed". */
 const JOINED_ROOM = "joined_room";
+/** Joins written in one device-list transaction at most (two rows each, well under SQLite's bound-parameter limit). */
+const JOINS_PER_WRITE = 500;
 
 export class DeviceLists implements SyncExtension {
   readonly stream = "device_lists" as const;
   private readonly repo;
-  /** Membership before each membership event, captured in the writer's transaction. */
-  private prevMembership = new Map<string, string | null>();
+  /** Membership before and after each membership event, captured in the writer's transaction. */
+  private memberships = new Map<string, { prev: string | null; now: string | null }>();
+  /** Membership changes committed and not processed yet, in commit order. */
+  private pending: Array<{ roomId: string; userId: string; prev: string | null; now: string | null }> = [];
   private queue: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -49,7 +53,8 @@ export class DeviceLists implements SyncExtension {
       if (pdu.type !== "m.room.member" || typeof pdu.state_key !== "string") return;
       const prev = room.state.get(stateKey("m.room.member", pdu.state_key));
       const m = prev?.content.membership;
-      d.prevMembership.set(pdu.event_id, typeof m === "string" ? m : null);
+      const now = pdu.content.membership;
+      d.memberships.set(pdu.event_id, { prev: typeof m === "string" ? m : null, now: typeof now === "string" ? now : null });
     });
     notifier.onRoomEvent((n) => d.onRoomEvent(n));
     return d;
@@ -61,9 +66,10 @@ export class DeviceLists implements SyncExtension {
 
   /**
    * Runs `work` in one transaction with the device-list rows it marks, then wakes whoever must
-   * hear of them. `mark(user)` broadcasts a change of `user`'s devices.
+   * hear of them. `mark(user)` broadcasts a change of `user`'s devices. `wake` names whom to wake
+   * instead (users, and rooms whose syncing members are woken).
    */
-  async write<T>(work: (tx: Db, mark: Mark) => Promise<T>, wakeUsers?: string[]): Promise<T> {
+  async write<T>(work: (tx: Db, mark: Mark) => Promise<T>, wake?: { users: string[]; rooms?: string[] }): Promise<T> {
     const rows: Omit<DeviceListRow, "stream_id">[] = [];
     const result = await this.positions.write(this.storage.db, async (tx, position) => {
       rows.length = 0;
@@ -71,42 +77,73 @@ export class DeviceLists implements SyncExtension {
       await e2eStreamsRepo(tx).insertDeviceListRows(rows.map((x) => ({ ...x, stream_id: position })));
       return r;
     });
-    if (wakeUsers) this.notifier.publishToUsers("device_lists", wakeUsers);
+    if (wake) this.publish(wake.users, wake.rooms ?? []);
     else if (rows.length) await this.wake(rows);
     return result;
   }
 
+  private publish(users: Iterable<string>, rooms: Iterable<string>): void {
+    const u = [...users];
+    if (u.length) this.notifier.publishToUsers("device_lists", u);
+    for (const r of rooms) this.notifier.publishToRoom("device_lists", r);
+  }
+
+  /**
+   * A broadcast row wakes the syncing members of the user's rooms, room by room (the notifier
+   * knows who is parked in each): listing the members of every room of the user from the
+   * database cost rooms × members rows per change.
+   */
   private async wake(rows: Omit<DeviceListRow, "stream_id">[]): Promise<void> {
     const users = new Set<string>();
+    const rooms = new Set<string>();
     const broadcast = [...new Set(rows.filter((r) => r.observer === "").map((r) => r.user_id))];
     for (const r of rows) users.add(r.observer === "" ? r.user_id : r.observer);
     const events = eventsRepo(this.storage.db);
-    for (const u of broadcast) {
-      const rooms = (await events.roomsForUser(u, ["join"])).map((r) => r.room_id);
-      for (const m of await this.repo.joinedIn(rooms)) users.add(m);
-    }
-    this.notifier.publishToUsers("device_lists", [...users]);
+    for (const u of broadcast) for (const r of await events.roomsForUser(u, ["join"])) rooms.add(r.room_id);
+    this.publish(users, rooms);
   }
 
-  /** Joins and leaves change who must track whose devices. Processed in order, after commit. */
+  /**
+   * Joins and leaves change who must track whose devices. Processed in order, after commit; the
+   * joins that piled up meanwhile are written together, one transaction for the lot (one after
+   * the other, a burst of joins left the updates minutes behind on PostgreSQL).
+   */
   private onRoomEvent(n: RoomEventNotice): void {
     if (n.type !== "m.room.member" || !n.membershipOf) return;
-    const prev = this.prevMembership.get(n.eventId);
-    this.prevMembership.delete(n.eventId);
-    this.queue = this.queue
-      .then(() => this.membershipChanged(n.roomId, n.membershipOf!, n.eventId, prev ?? null))
-      .catch((e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "device-list update after a membership change failed"));
+    const m = this.memberships.get(n.eventId);
+    this.memberships.delete(n.eventId);
+    this.pending.push({ roomId: n.roomId, userId: n.membershipOf, prev: m?.prev ?? null, now: m?.now ?? null });
+    this.queue = this.queue.then(() => this.drain()).catch((e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "device-list update after a membership change failed"));
   }
 
-  private async membershipChanged(roomId: string, userId: string, eventId: string, prev: string | null): Promise<void> {
-    const ev = await eventsRepo(this.storage.db).get(eventId);
-    if (!ev) return;
-    const now = ev.membership;
-    if (now === "join" && prev !== "join") {
-      await this.write(async (_tx, mark) => markJoin(mark, roomId, userId));
-    } else if (prev === "join" && now !== "join") {
-      await this.left(roomId, userId);
+  private async drain(): Promise<void> {
+    const batch = this.pending.splice(0);
+    for (let i = 0; i < batch.length; ) {
+      const c = batch[i]!;
+      if (c.now === "join" && c.prev !== "join") {
+        // A run of joins, up to the next leave (which must see them).
+        const joins: typeof batch = [];
+        for (; i < batch.length && joins.length < JOINS_PER_WRITE && batch[i]!.now === "join" && batch[i]!.prev !== "join"; i++) joins.push(batch[i]!);
+        await this.joined(joins).catch((e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "device-list update after a join failed"));
+        continue;
+      }
+      i++;
+      if (c.prev === "join" && c.now !== "join") await this.left(c.roomId, c.userId).catch((e: unknown) => this.log.warn({ err: { message: (e as Error).message } }, "device-list update after a leave failed"));
     }
+  }
+
+  /**
+   * Those who must hear of a join are the room's members (the joiner is new to them) and the
+   * joiner: not everyone in the joiner's other rooms, who track the joiner already (they see the
+   * row at their next sync). Waking them made every join cost the joiner's rooms × members.
+   */
+  private async joined(joins: Array<{ roomId: string; userId: string }>): Promise<void> {
+    await this.write(
+      async (_tx, mark) => {
+        for (const j of joins) markJoin(mark, j.roomId, j.userId);
+      },
+      { users: [...new Set(joins.map((j) => j.userId))], rooms: [...new Set(joins.map((j) => j.roomId))] },
+    );
   }
 
   private async left(roomId: string, userId: string): Promise<void> {
@@ -131,10 +168,9 @@ export class DeviceLists implements SyncExtension {
   async membershipsImported(roomId: string, changes: MembershipChange[]): Promise<void> {
     const joiners = [...new Set(changes.filter((c) => c.now === "join" && c.prev !== "join").map((c) => c.userId))];
     if (joiners.length) {
-      const wake = new Set([...(await this.repo.joinedIn([roomId])), ...joiners]);
       await this.write(async (_tx, mark) => {
         for (const u of joiners) markJoin(mark, roomId, u);
-      }, [...wake]);
+      }, { users: joiners, rooms: [roomId] });
     }
     for (const c of changes) if (c.prev === "join" && c.now !== "join") await this.left(roomId, c.userId);
   }

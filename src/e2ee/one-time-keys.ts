@@ -72,7 +72,7 @@ export class OneTimeKeys {
   /**
    * A device's one-time-key counts and unused fallback key types (every /sync and /keys/upload
    * reports them). Devices asking at about the same time (1,000 long-polls woken together) are
-   * answered by two queries for all of them (storage/read-batch.ts), each with its own counts.
+   * answered by one query for all of them (storage/read-batch.ts), each with its own counts.
    */
   counts(userId: string, deviceId: string): Promise<KeyCounts> {
     return this.batch.get("", { userId, deviceId });
@@ -86,11 +86,13 @@ export class OneTimeKeys {
       // signed_curve25519 is always reported, 0 included: it is how clients learn to top up.
       out.set(key(d.userId, d.deviceId), { oneTimeKeyCounts: { signed_curve25519: 0 }, unusedFallbackKeyTypes: [] });
     }
-    for (const r of await this.repo.countOneTimeKeysOf(users)) {
+    for (const r of await this.repo.keyCountsOf(users)) {
       const c = out.get(key(r.user_id, r.device_id));
-      if (c) c.oneTimeKeyCounts[r.algorithm] = Number(r.n);
+      if (!c) continue;
+      const n = Number(r.n);
+      if (n < 0) c.unusedFallbackKeyTypes.push(r.algorithm);
+      else c.oneTimeKeyCounts[r.algorithm] = n;
     }
-    for (const r of await this.repo.unusedFallbackAlgorithmsOf(users)) out.get(key(r.user_id, r.device_id))?.unusedFallbackKeyTypes.push(r.algorithm);
     // Each device gets its own copy (two requests of one device must not share an object).
     return devices.map((d) => {
       const c = out.get(key(d.userId, d.deviceId))!;

@@ -200,6 +200,55 @@ test("device lists: a long-polling sync wakes up when a room-mate uploads keys",
   assert.deepEqual(ok(await pending, "long poll").device_lists, { changed: [bob.userId], left: [] });
 });
 
+test("device lists: a join wakes the room's syncing members and the joiner; a key upload, each room of the uploader", async () => {
+  const alice = await s.user();
+  const bob = await s.user();
+  const carol = await s.user();
+  const dave = await s.user();
+  const roomId = await sharedRoom(alice, bob);
+  // Carol already shares another room with Dave, who tracks her devices: her join is nothing new to him.
+  const other = await sharedRoom(carol, dave);
+  const woken: string[] = [];
+  const offRoom = s.app.notifier.onRoom((stream, r) => stream === "device_lists" && woken.push(r));
+  const offUsers = s.app.notifier.onUsers((stream, users) => stream === "device_lists" && woken.push(...users));
+  try {
+    ok(await call(s.url, "POST", `${C}/rooms/${encodeURIComponent(roomId)}/invite`, { token: alice.accessToken, body: { user_id: carol.userId } }), "invite");
+    ok(await call(s.url, "POST", `${C}/join/${encodeURIComponent(roomId)}`, { token: carol.accessToken, body: {} }), "carol joins");
+    await s.app.e2ee.deviceLists.settled();
+    assert.deepEqual(woken.splice(0).sort(), [roomId, carol.userId].sort());
+    ok(await upload(carol, { device_keys: deviceIdentity(carol.userId, carol.deviceId).deviceKeys }), "upload");
+    assert.deepEqual(woken.splice(0).sort(), [roomId, other, carol.userId].sort());
+  } finally {
+    offRoom();
+    offUsers();
+  }
+});
+
+test("device lists: joins and leaves committed in a burst are processed together, in order", async () => {
+  const alice = await s.user();
+  const bob = await s.user();
+  const rooms = s.app.membership;
+  const roomId = (await s.app.rooms.create({ userId: alice.userId, deviceId: alice.deviceId }, { preset: "public_chat" })).room_id;
+  await rooms.join(bob.userId, roomId);
+  const others = await Promise.all(Array.from({ length: 6 }, () => s.user()));
+  await s.app.e2ee.deviceLists.settled();
+  const a0 = (await sync(alice)).body.next_batch as string;
+  const b0 = (await sync(bob)).body.next_batch as string;
+  // Joins without waiting for each other (their device-list updates pile up behind the first), then
+  // Bob leaves and joins again, and one of the newcomers leaves.
+  await Promise.all(others.map((u) => rooms.join(u.userId, roomId)));
+  await rooms.leave(bob.userId, roomId);
+  await rooms.join(bob.userId, roomId);
+  await rooms.leave(others[0]!.userId, roomId);
+  await s.app.e2ee.deviceLists.settled();
+  const a1 = ok(await sync(alice, a0), "alice sync").device_lists as Json;
+  assert.deepEqual(a1.changed, [bob.userId, ...others.slice(1).map((u) => u.userId)].sort());
+  assert.deepEqual(a1.left, [others[0]!.userId]);
+  const b1 = ok(await sync(bob, b0), "bob sync").device_lists as Json;
+  assert.deepEqual(b1.changed, [alice.userId, ...others.slice(1).map((u) => u.userId)].sort());
+  assert.deepEqual(b1.left, [others[0]!.userId]);
+});
+
 test("cross-signing: first upload without auth, replacement behind the password, signatures verified", async () => {
   const u = await s.user();
   const friend = await s.user();
