@@ -52,11 +52,14 @@ export async function openStorage(database: string, opts: { migrate?: boolean } 
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
-    // Statement and savepoint journals in memory, not in temporary files: group commit gives each
-    // write its own savepoint, and a message in a room of 64 changes ~63 pages of push actions, each
-    // copied to the savepoint's journal first; in a file that was one pwrite per page (a fifth of
-    // the server's CPU per send into one shared room, bench/rooms.ts; ~10 % less CPU per send).
+    // Statement journals and temporary tables in memory, not in temporary files (when group commit
+    // gave each write a savepoint, each page a write changed was copied to a journal file first, one
+    // pwrite per page: ~10 % of the CPU per send into a shared room, bench/rooms.ts).
     sqlite.pragma("temp_store = MEMORY");
+    // Pages read through a memory map of the file instead of one pread() each: on this machine a
+    // system call is expensive, and loading the state of 300 rooms of 300 members (a first
+    // initial sync after a restart) read 64 MB of events, ~16,000 preads.
+    sqlite.pragma("mmap_size = 1073741824");
     // Checkpoint the WAL every ~40 MB rather than every ~4 MB: each checkpoint syncs the database
     // file, and at the default they cost about as much as all the commits between them (room
     // sends: ~400 → ~650/s, bench/rooms.ts). The WAL is cut back to 64 MB after a checkpoint.
