@@ -134,7 +134,7 @@ export class RoomWriter {
   private cache = new Map<string, RoomCacheEntry>();
   /** Entries dropped from the cache so far: a load that saw this change may have read too early. */
   private drops = 0;
-  /** Sends' transaction ids: in the commit queue, just committed, or asked of the database. */
+  /** Sends' transaction ids, per device (txn-ids.ts). */
   private readonly txnIds: TxnIds<Persisted>;
   /**
    * Whether messages may be queued behind uncommitted ones of their room: the group commit's queue
