@@ -96,18 +96,29 @@ export const pushActionsRepo = (db: Db) => ({
       .where("notify", "=", 1);
     if (opts.before !== undefined) own = own.where("stream_ordering", "<", opts.before);
     if (opts.onlyHighlight) own = own.where("highlight", "=", 1);
-    let shared = db
-      .selectFrom("push_member_spans as sp")
-      .innerJoin("event_push_shared as s", (j) => j.onRef("s.room_id", "=", "sp.room_id").onRef("s.stream_ordering", ">", "sp.from_ordering"))
-      .select(["s.room_id", "s.stream_ordering", "s.event_id", "s.thread_id", "s.highlight", "s.actions", "s.ts"])
-      .where("sp.user_id", "=", userId)
-      .where((eb) => eb.or([eb("sp.to_ordering", "is", null), eb("s.stream_ordering", "<=", eb.ref("sp.to_ordering"))]))
-      .where("s.sender", "<>", userId)
-      .where((eb) => eb.not(eb.exists(ownRowFor(eb, eb.ref("sp.user_id")))));
-    if (opts.before !== undefined) shared = shared.where("s.stream_ordering", "<", opts.before);
-    if (opts.onlyHighlight) shared = shared.where("s.highlight", "=", 1);
-    const [a, b] = await Promise.all([own.orderBy("stream_ordering", "desc").limit(opts.limit).execute(), shared.orderBy("s.stream_ordering", "desc").limit(opts.limit).execute()]);
-    return [...a, ...b]
+    // Shared rows: per joined stretch, its newest `limit` rows below `before` (an index range read
+    // backwards, whatever the length of the room's history), merged here; one statement for up to
+    // 100 stretches.
+    const spans = await db.selectFrom("push_member_spans").select(["room_id", "from_ordering", "to_ordering"]).where("user_id", "=", userId).execute();
+    const sharedPages: Array<Promise<NotificationRow[]>> = [];
+    for (let i = 0; i < spans.length; i += 100) {
+      const parts = spans.slice(i, i + 100).map((sp) => {
+        let q = db
+          .selectFrom("event_push_shared as s")
+          .select(["s.room_id", "s.stream_ordering", "s.event_id", "s.thread_id", "s.highlight", "s.actions", "s.ts"])
+          .where("s.room_id", "=", sp.room_id)
+          .where("s.stream_ordering", ">", sp.from_ordering)
+          .where("s.sender", "<>", userId)
+          .where((eb) => eb.not(eb.exists(ownRowFor(eb, sql.val(userId)))));
+        if (sp.to_ordering !== null) q = q.where("s.stream_ordering", "<=", sp.to_ordering);
+        if (opts.before !== undefined) q = q.where("s.stream_ordering", "<", opts.before);
+        if (opts.onlyHighlight) q = q.where("s.highlight", "=", 1);
+        return db.selectFrom(q.orderBy("s.stream_ordering", "desc").limit(opts.limit).as("t")).selectAll();
+      });
+      sharedPages.push(parts.reduce((u, q) => u.unionAll(q)).execute());
+    }
+    const [a, ...b] = await Promise.all([own.orderBy("stream_ordering", "desc").limit(opts.limit).execute(), ...sharedPages]);
+    return [...a, ...b.flat()]
       .map((r) => ({ ...r, stream_ordering: Number(r.stream_ordering), ts: Number(r.ts) }))
       .sort((x, y) => y.stream_ordering - x.stream_ordering)
       .slice(0, opts.limit);
