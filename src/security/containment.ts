@@ -98,6 +98,12 @@ export class Containment {
       this.longMeters.touch(keys.device, now);
     }
     const base = await this.baselineFor(who.userId);
+    if (!adding) {
+      // Only the metrics a read adds to are judged (below): none here, so nothing can trip. The
+      // user's hourly values still feed their baseline, as in the loop below.
+      if (base) this.learn(who.userId, this.meters.values(keys.user, now), base, now);
+      return undefined;
+    }
     let trip: Trip | undefined;
     // Only the metrics this read adds to are judged: a reader over one limit is refused the reads
     // that would take it further, not a background /sync that brings nothing old (a second device
