@@ -119,3 +119,19 @@ test("a woken long-poll is answered through the fast path, and every /sync is st
   const lines = logs.slice(before).split("\n").filter((l) => l.includes('"msg":"request"') && l.includes("/sync"));
   assert.ok(lines.some((l) => l.includes('"status":200')), lines.join("\n"));
 });
+
+test("a long-poll whose client has gone is woken without harm, and the next sync is answered", async () => {
+  const since = (await call(s.url, "GET", `${C}/sync?timeout=0`, { token: bob.accessToken })).body.next_batch as string;
+  const { hostname, port } = new URL(s.url);
+  const sock = connect(Number(port), hostname);
+  await new Promise<void>((r) => sock.on("connect", () => r()));
+  sock.write(`GET ${C}/sync?timeout=10000&since=${enc(since)} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${bob.accessToken}\r\n\r\n`);
+  await new Promise((r) => setTimeout(r, 100));
+  sock.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  await sendMany(s, alice, room, 1);
+  await new Promise((r) => setTimeout(r, 100));
+  const next = await call(s.url, "GET", `${C}/sync?timeout=0&since=${enc(since)}`, { token: bob.accessToken });
+  assert.equal(next.status, 200);
+  assert.ok((next.body.rooms as { join: Record<string, unknown> }).join[room]);
+});
