@@ -60,10 +60,12 @@ interface Options {
   /** Wake-up against bench/lib/longpoll-floor.ts instead of the server: bare node:http answering
    * every parked long-poll with a prebuilt body of this many bytes (the floor of the measurement). */
   floor?: number;
+  /** Extra node flags for the server child (e.g. "--max-semi-space-size=64"), space-separated. */
+  nodeArgs: string[];
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { rooms: 300, members: 300, events: 20, pollers: [1, 100, 1000], rounds: 20, parallel: 16 };
+  const o: Options = { rooms: 300, members: 300, events: 20, pollers: [1, 100, 1000], rounds: 20, parallel: 16, nodeArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => argv[++i] ?? "";
@@ -77,6 +79,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--keep") o.keep = next();
     else if (a === "--cpu-prof") o.cpuProf = next();
     else if (a === "--floor") o.floor = Number(next());
+    else if (a === "--node-args") o.nodeArgs.push(...next().split(" ").filter(Boolean));
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -317,7 +320,7 @@ async function main(): Promise<void> {
       dataDir,
       database: pgDb?.url,
       env: { REMPART_SERVER_NAME: serverName, REMPART_RATE_LIMITING__ENABLED: "false" },
-      nodeArgs: o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProf}`] : undefined,
+      nodeArgs: [...o.nodeArgs, ...(o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProf}`] : [])],
       ...(o.floor !== undefined ? { script: FLOOR_SCRIPT, args: [], env: { FLOOR_BODY_BYTES: String(o.floor) } } : {}),
     }));
     if (o.floor !== undefined) log(`FLOOR: bare node:http answering with ${o.floor}-byte bodies, not the server`);

@@ -20,6 +20,12 @@ export async function gate(app: App, req: FastifyRequest, who: Requester, endpoi
   await app.readGate.release({ who, ip: req.ip, userAgent: req.headers["user-agent"], endpoint }, read);
 }
 
+/** Whether gate() was called for this request (a route answering outside fastify's onSend hooks
+ * must check it: the fail-closed check below is one of them). */
+export function passedGate(req: FastifyRequest): boolean {
+  return passed.has(req);
+}
+
 /** A read by nobody in particular (legacy unauthenticated media): recorded by IP, not metered. */
 export function gateAnonymous(app: App, req: FastifyRequest, endpoint: string, read: ReadDescriptor): void {
   passed.add(req);

@@ -11,6 +11,10 @@ export type ChildSummary = Awaited<ReturnType<ReturnType<typeof eventsRepo>["rel
 const SEP = "\u0000";
 /** Parent ids per query: both databases' bind-parameter limits are far above. */
 const MAX_PARENTS = 1000;
+/** Serialisations answered per batch. Their parent ids are deduplicated and queried MAX_PARENTS at a
+ * time, so this bounds no query: the 1,000 long-polls one message wakes all ask about that one
+ * message, and 50 per batch made twenty queries (and twenty compilations) of the same single id. */
+const MAX_ASKS = 1000;
 const batches = new WeakMap<Db, ReadBatch<string[], ChildSummary[]>>();
 
 function batchOf(db: Db): ReadBatch<string[], ChildSummary[]> {
@@ -32,7 +36,7 @@ function batchOf(db: Db): ReadBatch<string[], ChildSummary[]> {
         const out = ids.flatMap((id) => byParent.get(id) ?? []);
         return out.sort((a, b) => Number(a.stream_ordering) - Number(b.stream_ordering));
       });
-    }, 50);
+    }, MAX_ASKS);
     batches.set(db, b);
   }
   return b;

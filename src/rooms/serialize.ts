@@ -49,9 +49,28 @@ export interface SerializeOptions {
 /** The rel_types the server bundles (annotations are not, spec v1.7 "Event annotations"). */
 export const BUNDLED = ["m.replace", "m.thread", "m.reference"];
 
+/**
+ * The parsed PDU of a stored row, parsed once per row object and kept on it (a non-enumerable
+ * symbol property: invisible to JSON, spreads and Object.keys). The long-polls one event wakes
+ * share the same row objects (RoomActivity.sharedRange): 1,000 of them parsed the same JSON 1,000
+ * times. A WeakMap did the same but every row serialised once (state, /messages) added an
+ * ephemeron the young-generation collections had to process. What is parsed is never modified:
+ * events built from it share its `content` and stored `unsigned` values (read-only; every
+ * ClientEvent gets its own `unsigned` object). Rows are never modified either (snapshots of the
+ * database).
+ */
+const PARSED = Symbol("parsed PDU");
+function parsedPdu(row: Row): PDU {
+  const held = (row as { [PARSED]?: PDU })[PARSED];
+  if (held !== undefined) return held;
+  const pdu = JSON.parse(row.json) as PDU;
+  if (Object.isExtensible(row)) Object.defineProperty(row, PARSED, { value: pdu });
+  return pdu;
+}
+
 /** One event without aggregations (state lists, stripped contexts). */
 export function toClientEvent(row: Row, viewer: Viewer | undefined, now: number, redactedBecause?: ClientEvent): ClientEvent {
-  const pdu = JSON.parse(row.json) as PDU;
+  const pdu = parsedPdu(row);
   const unsigned: Record<string, unknown> = {};
   const stored = pdu.unsigned ?? {};
   for (const k of ["prev_content", "prev_sender", "replaces_state"]) if (k in stored) unsigned[k] = stored[k];

@@ -81,12 +81,29 @@ export class Containment {
     if (this.locked.has(who.userId)) return userLocked();
     const now = this.now();
     const keys = { user: `u:${who.userId}`, device: `d:${who.userId}|${who.deviceId}`, ip: `i:${ip}` } as const;
-    for (const k of Object.values(keys)) this.meters.add(k, now, inc, roomsRead);
+    // Most reads of a busy server are /sync answers that add nothing to any meter (new events are
+    // not history, and a sync reads no "rooms"): the keys are touched as add() would leave them.
+    const adding = roomsRead.length > 0 || addsAny(inc);
+    for (const k of [keys.user, keys.device, keys.ip]) {
+      if (adding) this.meters.add(k, now, inc, roomsRead);
+      else this.meters.touch(k, now);
+    }
     // The long window is per account and device only: a week of an office's shared address says
     // nothing about one reader, and an IP alone is never escalated anyway.
-    this.longMeters.add(keys.user, now, inc, roomsRead);
-    this.longMeters.add(keys.device, now, inc, roomsRead);
+    if (adding) {
+      this.longMeters.add(keys.user, now, inc, roomsRead);
+      this.longMeters.add(keys.device, now, inc, roomsRead);
+    } else {
+      this.longMeters.touch(keys.user, now);
+      this.longMeters.touch(keys.device, now);
+    }
     const base = await this.baselineFor(who.userId);
+    if (!adding) {
+      // Only the metrics a read adds to are judged (below): none here, so nothing can trip. The
+      // user's hourly values still feed their baseline, as in the loop below.
+      if (base) this.learn(who.userId, this.meters.values(keys.user, now), base, now);
+      return undefined;
+    }
     let trip: Trip | undefined;
     // Only the metrics this read adds to are judged: a reader over one limit is refused the reads
     // that would take it further, not a background /sync that brings nothing old (a second device
@@ -248,6 +265,11 @@ interface Baseline {
   usable: Map<string, number>;
   candidate: Map<string, number>;
   since: number;
+}
+
+function addsAny(inc: Increments): boolean {
+  for (const m of METRICS) if (inc[m]) return true;
+  return false;
 }
 
 const rank = (a: Action): number => (a === "throttle" ? 1 : a === "step_up" ? 2 : 3);

@@ -65,6 +65,13 @@ export class Meters {
     if (m.rooms.size > 4096) this.pruneRooms(m, now);
   }
 
+  /** add() with nothing to add (a /sync long-poll answer with only new events): the key stays
+   * active, exactly as add() leaves it, without walking the metrics. */
+  touch(key: string, now: number): void {
+    const m = this.meters(key, now);
+    if (m.rooms.size > 4096) this.pruneRooms(m, now);
+  }
+
   /** The current value of every metric of `key` over the window. */
   values(key: string, now: number): Record<Metric, number> {
     // A literal, not built from METRICS: called several times per read request (containment).

@@ -37,7 +37,7 @@ function rangeQuery(db: Db, roomId: string, opts: RangeOptions) {
   return q.orderBy("stream_ordering", opts.dir === "f" ? "asc" : "desc").limit(opts.limit);
 }
 
-export const eventsRepo = (db: Db) => ({
+const makeEventsRepo = (db: Db) => ({
   // The send path's statements are precompiled (compiled.ts).
   insert: (row: EventRow) => runCompiled(db, "events.insert", [row as unknown as Record<string, unknown>], ([v]) => db.insertInto("events").values(v as unknown as EventRow)),
 
@@ -434,3 +434,13 @@ export const eventsRepo = (db: Db) => ({
   },
 
 });
+
+/** The events repository of a database (or transaction) handle: made once per handle, since
+ * serialising an event for a /sync asked for it, and each made ~40 closures (a few KB of garbage
+ * per woken long-poll). The repository holds no state of its own. */
+const eventsRepos = new WeakMap<Db, ReturnType<typeof makeEventsRepo>>();
+export function eventsRepo(db: Db): ReturnType<typeof makeEventsRepo> {
+  let repo = eventsRepos.get(db);
+  if (repo === undefined) eventsRepos.set(db, (repo = makeEventsRepo(db)));
+  return repo;
+}

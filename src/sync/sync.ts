@@ -185,7 +185,6 @@ export class SyncService {
       device_one_time_keys_count: {},
     };
     let hasContent = false;
-    const viewer = { userId: user.userId, deviceId: user.deviceId };
     const memberships = await this.activity.membershipsOf(user.userId, () => this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]));
     const allRoomIds = memberships.map((m) => m.room_id);
     const joined = memberships.filter((m) => m.membership === "join" && filter.roomIncluded(m.room_id)).map((m) => m.room_id);

