@@ -231,6 +231,9 @@ export async function createApp(config: ResolvedConfig, log: Logger, opts: { now
   const devices = new Devices(storage, sessions, now);
   accounts.deleteDevices = (userId, ids) => devices.delete(userId, ids);
   const e2ee = await createE2ee({ storage, serverName: config.server_name, notifier, writer: roomWriter, sync, devices, accounts, log, now });
+  // A device logged out or deleted takes the pushers its sessions set; a deactivated account all.
+  devices.onDelete((userId, deviceIds) => pushers.removeForDevices(userId, deviceIds));
+  accounts.onDeactivate((userId) => pushers.removeAll(userId));
   roomImporter.onMemberships((roomId, changes) => e2ee.deviceLists.membershipsImported(roomId, changes));
   // Retention: once a day, prune audit records past retention_days up to a signed checkpoint.
   const retentionTimer = setInterval(() => {

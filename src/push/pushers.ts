@@ -76,7 +76,8 @@ export class Pushers {
     return rows;
   }
 
-  async set(userId: string, body: PusherBody): Promise<void> {
+  /** `deviceId`: the device whose session sets it; the pusher goes when that device does. */
+  async set(userId: string, deviceId: string, body: PusherBody): Promise<void> {
     if (Buffer.byteLength(body.pushkey, "utf8") > 512) throw invalidParam("pushkey is longer than 512 bytes");
     if (body.app_id.length > 64) throw invalidParam("app_id is longer than 64 characters");
     if (body.kind === null) {
@@ -107,6 +108,7 @@ export class Pushers {
         lang: body.lang!,
         data: JSON.stringify(data),
         created_ts: this.now(),
+        device_id: deviceId,
       },
       body.append === true,
     );
@@ -117,6 +119,13 @@ export class Pushers {
   /** A gateway said this pushkey is rejected: the pusher goes (push-gateway-api "rejected"). */
   async reject(userId: string, appId: string, pushkey: string): Promise<void> {
     await this.repo.remove(userId, appId, pushkey);
+    this.cache.delete(userId);
+    this.owners = undefined;
+  }
+
+  /** Devices logged out or deleted: the pushers their sessions set stop at once. */
+  async removeForDevices(userId: string, deviceIds: string[]): Promise<void> {
+    await this.repo.removeForDevices(userId, deviceIds);
     this.cache.delete(userId);
     this.owners = undefined;
   }

@@ -27,6 +27,7 @@ export const pushersRepo = (db: Db) => ({
             profile_tag: p.profile_tag,
             lang: p.lang,
             data: p.data,
+            device_id: p.device_id,
           }),
         )
         .execute();
@@ -37,6 +38,10 @@ export const pushersRepo = (db: Db) => ({
 
   /** Every user with at least one pusher. */
   owners: () => db.selectFrom("pushers").select("user_id").distinct().execute().then((rows) => rows.map((r) => r.user_id)),
+
+  /** The pushers set by these devices' sessions. */
+  removeForDevices: (userId: string, deviceIds: string[]) =>
+    deviceIds.length === 0 ? Promise.resolve([]) : db.deleteFrom("pushers").where("user_id", "=", userId).where("device_id", "in", deviceIds).execute(),
 
   removeAllOf: (userId: string) => db.deleteFrom("pushers").where("user_id", "=", userId).execute(),
 });

@@ -304,6 +304,8 @@ export interface PushersTable {
   /** JSON object: url, format and whatever else the app put there. */
   data: string;
   created_ts: number;
+  /** The device whose session set it (0017): it goes when that device does. Null: set before 0017. */
+  device_id: string | null;
 }
 // Login security (migration 0011).
 export interface AccountLocksTable {

@@ -255,3 +255,43 @@ test("the user's own rules decide: a room rule silences a room, a content rule h
   assert.deepEqual(join[roomId]!.unread_notifications, { notification_count: 0, highlight_count: 0 });
   assert.deepEqual(join[other]!.unread_notifications, { notification_count: 1, highlight_count: 1 });
 });
+
+test("a device logged out takes the pushers its session set; the account's other devices keep theirs; deactivation takes all", async () => {
+  const carol = await s.user();
+  const login = async () => {
+    const r = await call(s.url, "POST", `${C}/login`, { body: { type: "m.login.password", identifier: { type: "m.id.user", user: carol.userId }, password: carol.password } });
+    assert.equal(r.status, 200);
+    return { token: r.body.access_token as string, device: r.body.device_id as string };
+  };
+  const phone = await login();
+  const laptop = await login();
+  const set = (token: string, pushkey: string) => call(s.url, "POST", `${C}/pushers/set`, { token, body: pusher({ pushkey, data: { url: gatewayUrl } }) });
+  const listed = async (token: string) => ((await call(s.url, "GET", `${C}/pushers`, { token })).body.pushers as Array<{ pushkey: string }>).map((p) => p.pushkey).sort();
+  assert.equal((await set(phone.token, "pk-carol-phone")).status, 200);
+  assert.equal((await set(laptop.token, "pk-carol-laptop")).status, 200);
+  assert.deepEqual(await listed(carol.accessToken), ["pk-carol-laptop", "pk-carol-phone"]);
+
+  // The phone is logged out: its pusher goes, the laptop's stays, and a message reaches only it.
+  assert.equal((await call(s.url, "POST", `${C}/logout`, { token: phone.token, body: {} })).status, 200);
+  assert.deepEqual(await listed(carol.accessToken), ["pk-carol-laptop"]);
+  const roomId = (await call(s.url, "POST", `${C}/createRoom`, { token: alice.accessToken, body: { preset: "public_chat" } })).body.room_id as string;
+  assert.equal((await call(s.url, "POST", `${C}/join/${encodeURIComponent(roomId)}`, { token: carol.accessToken })).status, 200);
+  received.length = 0;
+  const eventId = await send(alice, roomId, { msgtype: "m.text", body: "for carol" });
+  while (!received.some((r) => r.body.notification.event_id === eventId)) await new Promise<void>((r) => waiters.push(r));
+  await new Promise((r) => setTimeout(r, 100));
+  const keys = received.filter((r) => r.body.notification.event_id === eventId).map((r) => r.body.notification.devices[0]!.pushkey);
+  assert.deepEqual(keys, ["pk-carol-laptop"]);
+
+  // Deleting the laptop (another session of hers) takes its pusher too.
+  const second = await login();
+  assert.equal((await set(second.token, "pk-carol-tablet")).status, 200);
+  const del = await call(s.url, "POST", `${C}/delete_devices`, { token: carol.accessToken, body: { devices: [laptop.device], auth: { type: "m.login.password", identifier: { type: "m.id.user", user: carol.userId }, password: carol.password } } });
+  assert.equal(del.status, 200, JSON.stringify(del.body));
+  assert.deepEqual(await listed(carol.accessToken), ["pk-carol-tablet"]);
+
+  // Deactivation takes every pusher of the account.
+  const deact = await call(s.url, "POST", `${C}/account/deactivate`, { token: carol.accessToken, body: { auth: { type: "m.login.password", identifier: { type: "m.id.user", user: carol.userId }, password: carol.password } } });
+  assert.equal(deact.status, 200, JSON.stringify(deact.body));
+  assert.deepEqual(await s.app.pushers.list(carol.userId), []);
+});

@@ -28,7 +28,7 @@ export function registerPusherRoutes(http: FastifyInstance, app: App): void {
   http.post(`${v3}/pushers/set`, async (req) => {
     const who = await authenticate(app, req);
     const body = parseBody(pusherBody, req.body);
-    await app.pushers.set(who.userId, body);
+    await app.pushers.set(who.userId, who.deviceId, body);
     return {};
   });
 }

@@ -16,6 +16,7 @@ import * as m0009 from "./0009_rooms_extra.js";
 import * as m0014 from "./0014_push_actions_clustered.js";
 import * as m0015 from "./0015_drop_events_thread_index.js";
 import * as m0016 from "./0016_push_shared_actions.js";
+import * as m0017 from "./0017_pushers_device.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -37,4 +38,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0014_push_actions_clustered": m0014,
   "0015_drop_events_thread_index": m0015,
   "0016_push_shared_actions": m0016,
+  "0017_pushers_device": m0017,
 };
