@@ -4,12 +4,14 @@
 // ~40 % of the backend's CPU for it (~360 → ~220 µs, measured with node-postgres on this
 // machine). A named one is parsed once per connection; node-postgres then sends only Bind and
 // Execute. Only inserts are named (their generic plan is the custom one: VALUES), once a text was
-// seen a few times, and at most MAX_NAMED texts per process, so the statements each connection
-// keeps stay few.
+// seen a few times, and only short texts (a message or a few: a batch of many messages shares its
+// one parse already, and its plan is large), at most MAX_NAMED per process, so that what each
+// connection keeps stays small.
 import { createHash } from "node:crypto";
 import type pg from "pg";
 
-const MAX_NAMED = 500;
+const MAX_NAMED = 200;
+const MAX_TEXT = 4000;
 const SEEN_BEFORE_NAMING = 3;
 const INSERT = /^\s*(?:with\s+w0\s+as\s+\(\s*)?insert\s+into\s/i;
 
@@ -20,7 +22,7 @@ const seen = new Map<string, number>();
 export function statementName(text: string): string | undefined {
   const hit = names.get(text);
   if (hit !== undefined) return hit;
-  if (names.size >= MAX_NAMED || !INSERT.test(text)) return undefined;
+  if (names.size >= MAX_NAMED || text.length > MAX_TEXT || !INSERT.test(text)) return undefined;
   const n = (seen.get(text) ?? 0) + 1;
   if (n < SEEN_BEFORE_NAMING) {
     if (seen.size > 10 * MAX_NAMED) seen.clear();

@@ -18,6 +18,11 @@ test("an insert is named from its third execution on, always with the same name"
   assert.notEqual(statementName(combined), name);
 });
 
+test("long texts (batches of many rows) are never named", () => {
+  const text = `insert into "t_long" ("a") values ${Array.from({ length: 600 }, (_, i) => `($${i + 1})`).join(", ")}`;
+  for (let i = 0; i < 5; i++) assert.equal(statementName(text), undefined);
+});
+
 test("reads, updates and deletes are never named", () => {
   for (const text of [`select * from "t" where "a" = $1`, `update "t" set "a" = $1`, `delete from "t" where "a" = $1`, `WITH x AS (select 1) select * from x`]) {
     for (let i = 0; i < 5; i++) assert.equal(statementName(text), undefined, text);
