@@ -14,7 +14,7 @@ import { eventsRepo } from "../storage/events.js";
 import type { Notifier, RoomEventNotice } from "../rooms/notifier.js";
 import type { RoomWriter } from "../rooms/writer.js";
 import type { MembershipChange } from "../rooms/importer.js";
-import { stateKey } from "../matrix/pdu.js";
+import { membershipTransition } from "../matrix/pdu.js";
 import type { SyncExtension, SyncResponse, SyncUser } from "../sync/sync.js";
 import { E2eStream } from "./streams.js";
 import type { Logger } from "pino";
@@ -50,11 +50,8 @@ export class DeviceLists implements SyncExtension {
     const s = await E2eStream.open(storage.db, "device_lists", await e2eStreamsRepo(storage.db).maxDeviceListId());
     const d = new DeviceLists(storage, notifier, s, log);
     writer.addPersistHook(async (_tx, room, pdu) => {
-      if (pdu.type !== "m.room.member" || typeof pdu.state_key !== "string") return;
-      const prev = room.state.get(stateKey("m.room.member", pdu.state_key));
-      const m = prev?.content.membership;
-      const now = pdu.content.membership;
-      d.memberships.set(pdu.event_id, { prev: typeof m === "string" ? m : null, now: typeof now === "string" ? now : null });
+      const t = membershipTransition(room.state, pdu);
+      if (t) d.memberships.set(pdu.event_id, { prev: t.prev, now: t.now });
     });
     notifier.onRoomEvent((n) => d.onRoomEvent(n));
     return d;

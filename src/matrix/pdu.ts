@@ -39,6 +39,17 @@ export function splitStateKey(key: StateKey): [type: string, stateKey: string] {
   return i < 0 ? [key, ""] : [key.slice(0, i), key.slice(i + 1)];
 }
 
+/**
+ * The membership change a member event makes, given the room's state before it: whose, and from
+ * what to what (null: no membership, or not a string). Undefined for any other event.
+ */
+export function membershipTransition(state: ReadonlyMap<StateKey, PDU>, pdu: PDU): { userId: string; prev: string | null; now: string | null } | undefined {
+  if (pdu.type !== "m.room.member" || typeof pdu.state_key !== "string") return undefined;
+  const prev = state.get(stateKey("m.room.member", pdu.state_key))?.content.membership;
+  const now = pdu.content.membership;
+  return { userId: pdu.state_key, prev: typeof prev === "string" ? prev : null, now: typeof now === "string" ? now : null };
+}
+
 /** A state event is one that carries a `state_key` (even an empty one). */
 export function isStateEvent(event: { state_key?: unknown }): boolean {
   return typeof event.state_key === "string";

@@ -8,7 +8,7 @@ import type { Db } from "../storage/database.js";
 import { pushActionsRepo, type PushActionRow } from "../storage/push-actions.js";
 import type { RoomSnapshot } from "../rooms/writer.js";
 import type { PDU } from "../matrix/pdu.js";
-import { stateKey } from "../matrix/pdu.js";
+import { membershipTransition, stateKey } from "../matrix/pdu.js";
 import { outcomeOf, type PushContext } from "../matrix/push-rules.js";
 import { EventEvaluation } from "./shared-defaults.js";
 import { powerLevelsFrom, userPowerLevel } from "../matrix/power-levels.js";
@@ -19,7 +19,6 @@ import { hasOnlyServerDefaults, type PushRules } from "./push-rules.js";
 export interface PendingPush {
   roomId: string;
   pdu: PDU;
-  memberCount: number;
   /** The shared outcome's actions (JSON), when it notifies. */
   sharedActions?: string;
   /** The members notified with the shared outcome. */
@@ -56,10 +55,8 @@ export class PushEvaluator {
     const local = `:${this.serverName}`;
     const actions = pushActionsRepo(tx);
     if (pdu.sender.endsWith(local)) await actions.markSent(pdu.sender, room.roomId, streamOrdering);
-    if (pdu.type === "m.room.member" && pdu.state_key?.endsWith(local) && typeof pdu.content.membership === "string") {
-      const prev = room.state.get(stateKey("m.room.member", pdu.state_key))?.content.membership;
-      await actions.membershipChanged(pdu.state_key, room.roomId, typeof prev === "string" ? prev : undefined, pdu.content.membership, streamOrdering);
-    }
+    const t = membershipTransition(room.state, pdu);
+    if (t?.now && t.userId.endsWith(local)) await actions.membershipChanged(t.userId, room.roomId, t.prev, t.now, streamOrdering);
     const candidates: string[] = [];
     const names = new Map<string, string>();
     let joined = 0;
@@ -134,7 +131,6 @@ export class PushEvaluator {
     this.pending.set(pdu.event_id, {
       roomId: room.roomId,
       pdu,
-      memberCount: joined,
       sharedActions,
       sharedUsers,
       rows,

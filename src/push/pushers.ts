@@ -82,8 +82,7 @@ export class Pushers {
     if (body.app_id.length > 64) throw invalidParam("app_id is longer than 64 characters");
     if (body.kind === null) {
       await this.repo.remove(userId, body.app_id, body.pushkey);
-      this.cache.clear(); // removal may concern another user's cached list too (append)
-      this.owners = undefined;
+      this.changed(); // removal may concern another user's cached list too (append)
       return;
     }
     if (body.kind !== "http") throw invalidParam(`Unsupported pusher kind: ${body.kind}`);
@@ -112,28 +111,31 @@ export class Pushers {
       },
       body.append === true,
     );
-    this.cache.clear();
-    this.owners = undefined;
+    this.changed();
   }
 
   /** A gateway said this pushkey is rejected: the pusher goes (push-gateway-api "rejected"). */
   async reject(userId: string, appId: string, pushkey: string): Promise<void> {
     await this.repo.remove(userId, appId, pushkey);
-    this.cache.delete(userId);
-    this.owners = undefined;
+    this.changed(userId);
   }
 
   /** Devices logged out or deleted: the pushers their sessions set stop at once. */
   async removeForDevices(userId: string, deviceIds: string[]): Promise<void> {
     await this.repo.removeForDevices(userId, deviceIds);
-    this.cache.delete(userId);
-    this.owners = undefined;
+    this.changed(userId);
   }
 
   /** Account deactivation and the like. */
   async removeAll(userId: string): Promise<void> {
     await this.repo.removeAllOf(userId);
-    this.cache.delete(userId);
+    this.changed(userId);
+  }
+
+  /** A pusher was added or removed: `userId`'s cached list (every user's when not given) and the owners are read again. */
+  private changed(userId?: string): void {
+    if (userId === undefined) this.cache.clear();
+    else this.cache.delete(userId);
     this.owners = undefined;
   }
 

@@ -219,8 +219,7 @@ export class SyncService {
     const typing = since && since.typing === upTo.typing ? new Map<string, string[]>() : this.typing.changes(joined, since?.typing ?? 0);
     const receipts = since && since.receipts >= upTo.receipts ? new Map<string, Json>() : await this.receipts.changes(user.userId, joined, since?.receipts ?? 0);
 
-    const joinedSections: Array<PreparedRoom & { ephemeral: Json[]; rad: Json[] }> = [];
-    const preparing: Array<() => Promise<void>> = [];
+    const preparing: Array<() => Promise<JoinedSection>> = [];
     for (const m of memberships) {
       const roomId = m.room_id;
       if (!filter.roomIncluded(roomId)) continue;
@@ -232,9 +231,7 @@ export class SyncService {
         const ephemeral = limited(this.ephemeralFor(roomId, typing, receipts, filter), filter.f.room?.ephemeral?.limit);
         const rad = limited(roomAccountData.get(roomId) ?? [], filter.f.room?.account_data?.limit);
         if (!fresh && !active.has(roomId) && ephemeral.length === 0 && rad.length === 0) continue;
-        const at = joinedSections.length;
-        joinedSections.push(undefined as unknown as PreparedRoom & { ephemeral: Json[]; rad: Json[] });
-        preparing.push(() => this.prepareJoined(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince).then((room) => void (joinedSections[at] = { ...room, ephemeral, rad })));
+        preparing.push(async () => ({ ...(await this.prepareJoined(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince)), ephemeral, rad }));
         hasContent = true;
       } else if (m.membership === "invite" || m.membership === "knock") {
         if (!changedSince) continue;
@@ -254,7 +251,7 @@ export class SyncService {
     // Joined rooms are prepared a few at a time: each is several reads one after the other, and on
     // PostgreSQL each read is a round trip (a first initial sync of 300 rooms waited on ~2,000 of
     // them in a row); the pool serves several at once. SQLite serves them in order anyway.
-    await inParallel(preparing, 8);
+    const joinedSections = await inParallel(preparing, 8);
 
     // The state and timelines of all joined rooms: loaded and serialised in batches, not per room.
     const stateRows = await this.builder.loadMany(joinedSections.flatMap((r) => r.picks));
@@ -416,15 +413,21 @@ function limited<T>(events: T[], limit: number | undefined): T[] {
   return limit === 0 ? [] : events.slice(-limit);
 }
 
-/** Runs `tasks` with at most `n` at a time; rejects with the first failure once all have settled. */
-async function inParallel(tasks: Array<() => Promise<void>>, n: number): Promise<void> {
+type JoinedSection = PreparedRoom & { ephemeral: Json[]; rad: Json[] };
+
+/**
+ * Runs `tasks` with at most `n` at a time; their results in the tasks' order. Rejects with the
+ * first failure once all have settled.
+ */
+async function inParallel<T>(tasks: Array<() => Promise<T>>, n: number): Promise<T[]> {
+  const out = new Array<T>(tasks.length);
   let next = 0;
   let failure: { e: unknown } | undefined;
   const worker = async () => {
     while (next < tasks.length) {
-      const task = tasks[next++]!;
+      const i = next++;
       try {
-        await task();
+        out[i] = await tasks[i]!();
       } catch (e) {
         failure ??= { e };
       }
@@ -432,4 +435,5 @@ async function inParallel(tasks: Array<() => Promise<void>>, n: number): Promise
   };
   await Promise.all(Array.from({ length: Math.min(n, tasks.length) }, worker));
   if (failure) throw failure.e;
+  return out;
 }
