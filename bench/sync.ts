@@ -11,12 +11,13 @@
 // The data (users, the long-poll room and its joins, the initial-sync dataset) is built in this
 // process through the services (room writer, membership), never raw SQL; the app is then closed and
 // every measurement is taken against the real server (`node bin/rempart.js start`, a child process
-// on the same data directory or PostgreSQL database) over HTTP with keep-alive node:http
-// (lib/http-json.ts; one socket per long-poller). The load generator still shares the machine's two
+// on the same data directory or PostgreSQL database) over HTTP: keep-alive node:http for the setup
+// (lib/http-json.ts), and for the long-polls the leanest client we have (lib/raw-http.ts, one socket
+// per long-poller). The load generator still shares the machine's two
 // cores with the server, so the server's own CPU time per operation (from /proc) is printed too.
 //
-// A long-poll's latency is taken when its response's headers reach the client (before the client
-// parses the body): the client's parsing of 1,000 responses is left out, its event loop is not.
+// A long-poll's latency is taken when its response's first bytes reach the client (before the
+// client reads the body): the client's reading of 1,000 responses is left out, its event loop is not.
 // Before each send the bench waits until every long-poll has been written to its socket and the
 // server's CPU has gone quiet (lib/idle.ts): the server has then read them all and parked them; it
 // is asked nothing (there is no benchmark backdoor).
@@ -42,6 +43,7 @@ import { stopAll } from "./lib/children.js";
 import { cpuMs } from "./lib/cpu.js";
 import { waitForIdle } from "./lib/idle.js";
 import { callJson, requestJson } from "./lib/http-json.js";
+import { RawConnection } from "./lib/raw-http.js";
 import { fileURLToPath } from "node:url";
 
 const FLOOR_SCRIPT = fileURLToPath(new URL("./lib/longpoll-floor.js", import.meta.url));
@@ -123,6 +125,13 @@ interface WakeFigures {
   bytes: number;
 }
 
+/** The next_batch of a /sync answer, without parsing the whole body while other answers wait. */
+function nextBatch(body: string): string {
+  const m = /"next_batch":"([^"]+)"/.exec(body);
+  if (!m) throw new Error(`no next_batch in ${body.slice(0, 200)}`);
+  return m[1]!;
+}
+
 /** Wake-up latency: `n` members long-poll; a sender writes; each poller's return time is measured. */
 async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], roomId: string, rounds: number): Promise<WakeFigures> {
   const url = server.url;
@@ -135,13 +144,22 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
     tokens.push(...(await Promise.all(batch.map(async (p) => (await syncOnce(url, p.token, `timeout=0&filter=${filter}`)).body.next_batch))));
   }
   const latencies: number[] = [];
-  let failures = 0;
   let early = 0;
   let notIdle = 0;
   let sentAt = 0;
   let wakeCpu = 0;
   let bytes = 0;
   const windows: Array<[number, number]> = [];
+  // The long-polls go over lib/raw-http.ts, one connection per poller: node:http's client cost the
+  // load generator more per response than the floor server spent answering it, so the last of
+  // 1,000 answers waited mostly on the load generator's own event loop.
+  const connections: RawConnection[] = [];
+  for (let i = 0; i < pollers.length; i++) {
+    connections.push(new RawConnection(url));
+    // 1,000 simultaneous connects would overflow the listen backlog.
+    if (i % 50 === 49) await sleep(20);
+  }
+  const path = (i: number) => `/_matrix/client/v3/sync?timeout=60000&since=${tokens[i]}&filter=${filter}`;
   // One unmeasured round first: the server has just started (and V8 has not optimised its send
   // and sync paths yet); the first rounds would measure the JIT compiler.
   for (let r = -WARMUP_ROUNDS; r < rounds; r++) {
@@ -154,41 +172,26 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
     const onSent = () => {
       if (++written === pollers.length) allWritten();
     };
-    // Open the long-polls in batches: 1,000 simultaneous connects would overflow the listen backlog
-    // (the first round connects; later ones reuse the keep-alive sockets).
     for (let i = 0; i < pollers.length; i++) {
       const p = pollers[i]!;
       returned.push(
         (async () => {
-          // A refused connection (an overloaded machine) is retried, and counted.
-          for (let attempt = 0; attempt < 5; attempt++) {
+          for (let first = true; ; first = false) {
             let at = 0;
-            try {
-              const res = await requestJson<{ next_batch: string }>(`${url}/_matrix/client/v3/sync?timeout=60000&since=${tokens[i]}&filter=${filter}`, "GET", {
-                token: p.token,
-                onSent: attempt === 0 ? onSent : undefined,
-                onResponse: () => (at = performance.now()),
-              });
-              if (res.status !== 200) throw new Error(`sync ${res.status} ${JSON.stringify(res.body)}`);
-              tokens[i] = res.body.next_batch;
-              if (sentAt === 0) {
-                // Woken by something else before the send (none expected): counted, and polled again.
-                early++;
-                attempt--;
-                continue;
-              }
-              if (measured) latencies.push(at - sentAt);
-              if (measured && i === 0) bytes += JSON.stringify(res.body).length / rounds;
-              return;
-            } catch (e) {
-              if (attempt === 4) throw e;
-              failures++;
-              await sleep(100);
+            const res = await connections[i]!.request("GET", path(i), p.token, undefined, { onSent: first ? onSent : undefined, onFirstByte: () => (at = performance.now()) });
+            if (res.status !== 200) throw new Error(`sync ${res.status} ${res.body.slice(0, 300)}`);
+            tokens[i] = nextBatch(res.body);
+            if (sentAt === 0) {
+              // Woken by something else before the send (none expected): counted, and polled again.
+              early++;
+              continue;
             }
+            if (measured) latencies.push(at - sentAt);
+            if (measured && i === 0) bytes += res.body.length / rounds;
+            return;
           }
         })(),
       );
-      if (i % 50 === 49) await sleep(20);
     }
     // Send only once every long-poll is parked on the server: all written, and the server quiet.
     await everyWritten;
@@ -205,7 +208,7 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
     wakeCpu += cpuMs(server.pid) - cpu0;
     windows.push([startedUs, monotonicUs()]);
   }
-  if (failures) log(`  ${failures} long-poll connections failed and were retried`);
+  for (const c of connections) c.close();
   if (early) log(`  ${early} long-polls returned before the send and were made again`);
   if (notIdle) log(`  ${notIdle} rounds: the server did not go quiet within 30 s before the send`);
   return { latencies, windows, bytes, cpuPerWoken: wakeCpu / (pollers.length * rounds) };

@@ -10,6 +10,7 @@ const i = listen.lastIndexOf(":");
 const size = Number(process.env.FLOOR_BODY_BYTES ?? 2000);
 const pad = "x".repeat(Math.max(0, size - 40));
 const woken = JSON.stringify({ next_batch: "s1", pad });
+const wokenLength = Buffer.byteLength(woken);
 const parked: ServerResponse[] = [];
 
 const server = createServer((req, res) => {
@@ -20,7 +21,8 @@ const server = createServer((req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end('{"event_id":"$floor"}');
       for (const p of parked.splice(0)) {
-        p.writeHead(200, { "content-type": "application/json" });
+        // With its length, as the server answers (and as lib/raw-http.ts reads).
+        p.writeHead(200, { "content-type": "application/json", "content-length": wokenLength });
         p.end(woken);
       }
     } else if (url.startsWith("/_matrix/client/v3/sync") && !/[?&]timeout=0(&|$)/.test(url)) {

@@ -14,6 +14,15 @@ import { assertLoopback } from "./loopback.js";
 interface Waiter {
   resolve: (r: { status: number; body: string }) => void;
   reject: (e: Error) => void;
+  onFirstByte?: () => void;
+}
+
+export interface RawRequestOptions {
+  /** Called once the request has been handed to the kernel (the server can read it). */
+  onSent?: () => void;
+  /** Called when the answer's first bytes arrive, before it is read whole: a latency taken here is
+   * the server's and the network's, not the client's own reading. */
+  onFirstByte?: () => void;
 }
 
 export class RawConnection {
@@ -38,15 +47,15 @@ export class RawConnection {
   }
 
   /** One request; resolves with the status and the raw body once the whole answer is read. */
-  async request(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: string }> {
+  async request(method: string, path: string, token?: string, body?: unknown, opts: RawRequestOptions = {}): Promise<{ status: number; body: string }> {
     await this.ready;
     if (this.waiter) throw new Error("RawConnection: one request at a time");
     const payload = body === undefined ? "" : JSON.stringify(body);
     let head = `${method} ${path} HTTP/1.1\r\nhost: ${this.host}\r\n`;
     if (token) head += `authorization: Bearer ${token}\r\n`;
     if (body !== undefined) head += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n`;
-    const done = new Promise<{ status: number; body: string }>((resolve, reject) => (this.waiter = { resolve, reject }));
-    this.socket.write(head + "\r\n" + payload);
+    const done = new Promise<{ status: number; body: string }>((resolve, reject) => (this.waiter = { resolve, reject, onFirstByte: opts.onFirstByte }));
+    this.socket.write(head + "\r\n" + payload, opts.onSent);
     return done;
   }
 
@@ -62,6 +71,10 @@ export class RawConnection {
   }
 
   private onData(d: Buffer): void {
+    if (this.buf.length === 0 && this.waiter?.onFirstByte) {
+      this.waiter.onFirstByte();
+      this.waiter.onFirstByte = undefined;
+    }
     this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
     const end = this.buf.indexOf("\r\n\r\n");
     if (end < 0 || !this.waiter) return;
