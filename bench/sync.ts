@@ -352,10 +352,18 @@ async function main(): Promise<void> {
       const initial: number[] = [];
       let next = "";
       const cpuI = cpuMs(pid);
+      const initialWindows: Array<[number, number]> = [];
       for (let i = 0; i < 5; i++) {
+        const at = monotonicUs();
         const r = await syncOnce(url, subject.token, `timeout=0&${lazy}`);
+        initialWindows.push([at, monotonicUs()]);
         initial.push(r.ms);
         next = r.body.next_batch;
+      }
+      // With --cpu-prof: the first sync after the start, and the later ones, to cut the profile to.
+      if (o.cpuProf) {
+        writeFileSync(join(o.cpuProf, "initial-first-window.json"), JSON.stringify(initialWindows.slice(0, 1)));
+        writeFileSync(join(o.cpuProf, "initial-later-windows.json"), JSON.stringify(initialWindows.slice(1)));
       }
       figures.initial_ms = median(initial);
       figures.initial_cpu_ms = (cpuMs(pid) - cpuI) / 5;
@@ -365,7 +373,9 @@ async function main(): Promise<void> {
       // --- incremental sync with nothing new ---
       const empty: number[] = [];
       const cpuE = cpuMs(pid);
+      const emptyFrom = monotonicUs();
       for (let i = 0; i < 200; i++) empty.push((await syncOnce(url, subject.token, `timeout=0&since=${next}&${lazy}`)).ms);
+      if (o.cpuProf) writeFileSync(join(o.cpuProf, "empty-window.json"), JSON.stringify([[emptyFrom, monotonicUs()]]));
       figures.empty_incremental_cpu_ms = (cpuMs(pid) - cpuE) / 200;
       figures.empty_incremental_p50_ms = median(empty);
       rows.push(["incremental sync, nothing new", `${o.rooms} rooms`, fmt(median(empty), 2), fmt(percentile(empty, 99), 2), fmt(figures.empty_incremental_cpu_ms as number, 2), "≤ 2"]);
