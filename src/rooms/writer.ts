@@ -306,6 +306,11 @@ export class RoomWriter {
     return this.load(roomId);
   }
 
+  /** The room's snapshot if the room is in memory, without loading it (nor marking it as used). */
+  cachedSnapshot(roomId: string): RoomSnapshot | undefined {
+    return this.cache.get(roomId);
+  }
+
   /**
    * Runs `fn` holding the room's write lock, then forgets the cached state: for work that changes
    * a room's rows outside the event path (the admin purge), so no event is written in between and

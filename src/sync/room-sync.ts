@@ -12,6 +12,7 @@ import { roomToken } from "../rooms/tokens.js";
 import type { SyncFilter } from "./sync-filter.js";
 import type { LazyMembersSent } from "./lazy-members.js";
 import type { RoomActivity } from "./room-activity.js";
+import { summaryOfSnapshot, type StateSource, type StoredRoomState, type SummaryParts } from "./room-state.js";
 
 const MEMBER_PREFIX = "m.room.member\u0000";
 
@@ -20,16 +21,6 @@ const MEMBER_PREFIX = "m.room.member\u0000";
 export interface StateSubset {
   members: Set<string>;
   membersOnly: boolean;
-}
-
-interface SummaryParts {
-  latest: string;
-  joined: number;
-  invited: number;
-  named: boolean;
-  /** The first six joined/invited and left/banned members by arrival (one may be the viewer). */
-  present: string[];
-  gone: string[];
 }
 
 export interface Timeline {
@@ -89,7 +80,7 @@ export class RoomSyncBuilder {
    * changes undone (each stored state event remembers the one it replaced), so initial syncs need
    * no historical state query. `upTo` below the room's head (a left room) falls back to a query.
    */
-  async stateBeforeTimeline(snap: RoomSnapshot, timeline: EventRow[], upToIsHead: boolean, upTo: number, only?: StateSubset): Promise<Map<StateKey, string>> {
+  async stateBeforeTimeline(current: StateSource, timeline: EventRow[], upToIsHead: boolean, upTo: number, only?: StateSubset): Promise<Map<StateKey, string>> {
     const ids = new Map<StateKey, string>();
     const wanted = (k: StateKey): boolean => {
       if (!only) return true;
@@ -98,7 +89,7 @@ export class RoomSyncBuilder {
     };
     if (!upToIsHead) {
       const at = timeline.length ? Number(timeline[0]!.stream_ordering) - 1 : upTo;
-      for (const r of await this.events.stateAt(snap.roomId, at)) {
+      for (const r of await this.events.stateAt(current.roomId, at)) {
         const k = stateKey(r.type, r.state_key);
         if (wanted(k)) ids.set(k, r.event_id);
       }
@@ -108,10 +99,13 @@ export class RoomSyncBuilder {
       // Lazy members of an incremental sync: look the few wanted members up instead of copying all state.
       for (const u of only.members) {
         const k = stateKey("m.room.member", u);
-        const pdu = snap.state.get(k);
-        if (pdu) ids.set(k, pdu.event_id);
+        const id = current.get(k);
+        if (id) ids.set(k, id);
       }
-    } else for (const [k, pdu] of snap.state) if (wanted(k)) ids.set(k, pdu.event_id);
+    } else
+      current.forEach((k, id) => {
+        if (wanted(k)) ids.set(k, id);
+      });
     for (let i = timeline.length - 1; i >= 0; i--) {
       const r = timeline[i]!;
       if (r.state_key === null) continue;
@@ -198,8 +192,7 @@ export class RoomSyncBuilder {
    * invited members other than the user, in the order they arrived (depth), or, when there are
    * none, the users who left or were banned. Heroes only when the room has no name or alias.
    */
-  summary(snap: RoomSnapshot, userId: string): Record<string, unknown> {
-    const parts = this.summaryParts(snap);
+  summary(parts: SummaryParts, userId: string): Record<string, unknown> {
     const others = (list: string[]) => list.filter((u) => u !== userId).slice(0, 5);
     const present = others(parts.present);
     const summary: Record<string, unknown> = { "m.joined_member_count": parts.joined, "m.invited_member_count": parts.invited };
@@ -207,29 +200,23 @@ export class RoomSyncBuilder {
     return summary;
   }
 
-  /** Computed once per room state (keyed by the room's latest event), shared by every syncing member. */
-  private summaryParts(snap: RoomSnapshot): SummaryParts {
+  /** Computed once per room state (keyed by the room's newest event), shared by every syncing member. */
+  summaryParts(snap: RoomSnapshot): SummaryParts {
     const hit = this.summaries.get(snap.roomId);
-    if (hit && hit.latest === snap.latest.eventId) return hit;
-    let joined = 0;
-    let invited = 0;
-    const present: PDU[] = [];
-    const gone: PDU[] = [];
-    for (const [k, pdu] of snap.state) {
-      if (!k.startsWith(MEMBER_PREFIX)) continue;
-      const m = pdu.content.membership;
-      if (m === "join") joined++;
-      else if (m === "invite") invited++;
-      if (m === "join" || m === "invite") present.push(pdu);
-      else if (m === "leave" || m === "ban") gone.push(pdu);
-    }
-    const pick = (list: PDU[]) => list.sort((a, b) => a.depth - b.depth).slice(0, 6).map((p) => p.state_key!);
-    const nonEmpty = (t: string, key: string) => {
-      const v = snap.state.get(stateKey(t, ""))?.content[key];
-      return typeof v === "string" && v !== "";
-    };
-    const parts: SummaryParts = { latest: snap.latest.eventId, joined, invited, named: nonEmpty("m.room.name", "name") || nonEmpty("m.room.canonical_alias", "alias"), present: pick(present), gone: pick(gone) };
-    this.summaries.set(snap.roomId, parts);
+    if (hit && hit.latest === snap.latest.streamOrdering) return hit;
+    return this.rememberSummary(snap.roomId, summaryOfSnapshot(snap));
+  }
+
+  /** The summary of a room's state read from the database; remembered only when `exact` (read
+   * while nothing newer than its newest event was written). */
+  storedSummaryParts(stored: StoredRoomState, exact: boolean): SummaryParts {
+    const hit = this.summaries.get(stored.roomId);
+    if (hit && hit.latest === stored.latest) return hit;
+    return exact ? this.rememberSummary(stored.roomId, stored.summary) : stored.summary;
+  }
+
+  private rememberSummary(roomId: string, parts: SummaryParts): SummaryParts {
+    this.summaries.set(roomId, parts);
     if (this.summaries.size > 5000) this.summaries.delete(this.summaries.keys().next().value!);
     return parts;
   }

@@ -18,6 +18,8 @@ import { LazyMembersSent } from "./lazy-members.js";
 import { RoomActivity } from "./room-activity.js";
 import { Waiters, type Waiter } from "./waiters.js";
 import { SyncFilter } from "./sync-filter.js";
+import { StoredStates, snapshotSource, type StoredRoomState } from "./room-state.js";
+import { currentStateRepo } from "../storage/current-state.js";
 import { emptyToken, formatToken, parseToken, type StreamName, type SyncToken } from "./token.js";
 import type { ClientEvent } from "../rooms/serialize.js";
 
@@ -68,6 +70,7 @@ export class SyncService {
   private readonly events;
   private readonly rooms;
   private readonly accountData;
+  private readonly storedStates: StoredStates;
   private readonly builder: RoomSyncBuilder;
   private readonly lazySent = new LazyMembersSent();
   private readonly activity: RoomActivity;
@@ -89,6 +92,7 @@ export class SyncService {
     this.events = eventsRepo(storage.db);
     this.rooms = roomsRepo(storage.db);
     this.accountData = accountDataRepo(storage.db);
+    this.storedStates = new StoredStates(currentStateRepo(storage.db, storage.dialect));
     this.activity = new RoomActivity(notifier, writer.currentPosition());
     this.waiters = new Waiters(notifier);
     this.builder = new RoomSyncBuilder(storage, now, this.lazySent, this.activity);
@@ -220,6 +224,10 @@ export class SyncService {
     const receipts = since && since.receipts >= upTo.receipts ? new Map<string, Json>() : await this.receipts.changes(user.userId, joined, since?.receipts ?? 0);
 
     const preparing: Array<() => Promise<JoinedSection>> = [];
+    // Rooms whose whole state the response needs with lazy-loaded members but whose state is not in
+    // memory: read from the database without their members (room-state.ts), all in a few statements.
+    const unloaded: string[] = [];
+    let stored: Map<string, StoredRoomState> | undefined;
     for (const m of memberships) {
       const roomId = m.room_id;
       if (!filter.roomIncluded(roomId)) continue;
@@ -231,7 +239,8 @@ export class SyncService {
         const ephemeral = limited(this.ephemeralFor(roomId, typing, receipts, filter), filter.f.room?.ephemeral?.limit);
         const rad = limited(roomAccountData.get(roomId) ?? [], filter.f.room?.account_data?.limit);
         if (!fresh && !active.has(roomId) && ephemeral.length === 0 && rad.length === 0) continue;
-        preparing.push(async () => ({ ...(await this.prepareJoined(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fullState || !since || changedSince)), ephemeral, rad }));
+        if (fresh && filter.lazyMembers && !this.writer.cachedSnapshot(roomId)) unloaded.push(roomId);
+        preparing.push(async () => ({ ...(await this.prepareJoined(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fresh, stored?.get(roomId))), ephemeral, rad }));
         hasContent = true;
       } else if (m.membership === "invite" || m.membership === "knock") {
         if (!changedSince) continue;
@@ -251,6 +260,7 @@ export class SyncService {
     // Joined rooms are prepared a few at a time: each is several reads one after the other, and on
     // PostgreSQL each read is a round trip (a first initial sync of 300 rooms waited on ~2,000 of
     // them in a row); the pool serves several at once. SQLite serves them in order anyway.
+    if (unloaded.length) stored = await this.storedStates.get(unloaded);
     const joinedSections = await inParallel(preparing, 8);
 
     // The state and timelines of all joined rooms: loaded and serialised in batches, not per room.
@@ -329,24 +339,28 @@ export class SyncService {
   }
 
   /** A joined room: its new timeline, and which state the client needs before it (loaded later,
-   * with every other room's). */
-  private async prepareJoined(user: SyncUser, roomId: string, since: number | undefined, upTo: number, filter: SyncFilter, full: boolean): Promise<PreparedRoom> {
-    const snap = await this.writer.snapshot(roomId);
+   * with every other room's). `stored`: the room's state read from the database (room-state.ts),
+   * for a full state with lazy-loaded members of a room not in memory. */
+  private async prepareJoined(user: SyncUser, roomId: string, since: number | undefined, upTo: number, filter: SyncFilter, full: boolean, stored?: StoredRoomState): Promise<PreparedRoom> {
+    const snap = stored ? undefined : await this.writer.snapshot(roomId);
     const view = await this.view(roomId, user.userId);
     const tl = await this.builder.timeline(roomId, view, since ?? 0, upTo, filter);
-    const atHead = upTo >= snap.latest.streamOrdering;
+    const atHead = upTo >= (stored ? stored.latest : snap!.latest.streamOrdering);
     let candidates: Map<string, string>;
     // With lazy-loaded members only the timeline's senders and the user matter among members.
     const lazy = filter.lazyMembers ? new Set([user.userId, ...tl.rows.map((r) => r.sender)]) : undefined;
-    if (full) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo, lazy && { members: lazy, membersOnly: false });
+    if (stored && lazy) await this.storedStates.addMembers(stored, lazy);
+    const current = stored ?? snapshotSource(snap!);
+    if (full) candidates = await this.builder.stateBeforeTimeline(current, tl.rows, atHead, upTo, lazy && { members: lazy, membersOnly: false });
     else if (tl.limited && tl.rows.length) candidates = await this.builder.stateDelta(roomId, since!, Number(tl.rows[0]!.stream_ordering) - 1);
-    else if (lazy) candidates = await this.builder.stateBeforeTimeline(snap, tl.rows, atHead, upTo, { members: lazy, membersOnly: true });
+    else if (lazy) candidates = await this.builder.stateBeforeTimeline(current, tl.rows, atHead, upTo, { members: lazy, membersOnly: true });
     else candidates = new Map();
     // Incrementally, only lazy members are added beyond the delta; other state came before.
     if (!full && !(tl.limited && tl.rows.length) && filter.lazyMembers) {
       for (const k of [...candidates.keys()]) if (!k.startsWith("m.room.member\u0000")) candidates.delete(k);
     }
-    return { roomId, tl, picks: this.builder.pickState(roomId, candidates, tl.rows, user, filter), summary: this.builder.summary(snap, user.userId) };
+    const parts = stored ? this.builder.storedSummaryParts(stored, atHead) : this.builder.summaryParts(snap!);
+    return { roomId, tl, picks: this.builder.pickState(roomId, candidates, tl.rows, user, filter), summary: this.builder.summary(parts, user.userId) };
   }
 
   /** Serialises the timelines of many rooms with a few calls (aggregations are loaded per call). */
@@ -374,7 +388,7 @@ export class SyncService {
     const snap = await this.writer.snapshot(roomId);
     const view = await this.view(roomId, user.userId);
     const tl = await this.builder.timeline(roomId, view, since ?? 0, leavePos, filter);
-    const candidates = since === undefined || tl.limited ? await this.builder.stateBeforeTimeline(snap, tl.rows, false, leavePos) : new Map<string, string>();
+    const candidates = since === undefined || tl.limited ? await this.builder.stateBeforeTimeline(snapshotSource(snap), tl.rows, false, leavePos) : new Map<string, string>();
     const state = await this.builder.selectState(roomId, candidates, tl.rows, user, filter);
     return {
       timeline: { events: await this.project(filter, await this.builder.serializeTimeline(tl.rows, user)), limited: tl.limited, prev_batch: tl.prevBatch },

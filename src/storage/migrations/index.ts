@@ -17,6 +17,7 @@ import * as m0014 from "./0014_push_actions_clustered.js";
 import * as m0015 from "./0015_drop_events_thread_index.js";
 import * as m0016 from "./0016_push_shared_actions.js";
 import * as m0017 from "./0017_pushers_device.js";
+import * as m0018 from "./0018_current_state_members.js";
 
 export interface DialectMigration {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -39,4 +40,5 @@ export const migrations: Record<string, DialectMigration> = {
   "0015_drop_events_thread_index": m0015,
   "0016_push_shared_actions": m0016,
   "0017_pushers_device": m0017,
+  "0018_current_state_members": m0018,
 };
