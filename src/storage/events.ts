@@ -213,6 +213,33 @@ const makeEventsRepo = (db: Db) => ({
       .orderBy("stream_ordering")
       .execute(),
 
+  /** As membershipAndStateHistory for many rooms at once (with each row's room), chunked. */
+  membershipAndStateHistoryMany: async (roomIds: string[], userId: string, types: string[]) => {
+    const out: Array<{ room_id: string; type: string; stream_ordering: number; membership: string | null; json: string | null }> = [];
+    for (let i = 0; i < roomIds.length; i += 500) {
+      const chunk = roomIds.slice(i, i + 500);
+      out.push(
+        ...(await db
+          .selectFrom("events")
+          .select(["room_id", "type", "stream_ordering", "membership", sql<string | null>`null`.as("json")])
+          .where("type", "=", "m.room.member")
+          .where("state_key", "=", userId)
+          .where("room_id", "in", chunk)
+          .unionAll(
+            db
+              .selectFrom("events")
+              .select(["room_id", "type", "stream_ordering", "membership", "json"])
+              .where("room_id", "in", chunk)
+              .where("type", "in", types.length ? types : [""])
+              .where("state_key", "=", ""),
+          )
+          .orderBy("stream_ordering")
+          .execute()),
+      );
+    }
+    return out;
+  },
+
   /** Changes of a state type in a room, oldest first. */
   stateHistory: (roomId: string, type: string) =>
     db.selectFrom("events").select(["stream_ordering", "json"]).where("room_id", "=", roomId).where("type", "=", type).where("state_key", "=", "").orderBy("stream_ordering").execute(),

@@ -98,6 +98,11 @@ export class RoomActivity {
 
   /** A user's history-visibility view of a room, kept until their membership or the room's
    * visibility rules change. */
+  /** Whether `viewOf` has the user's view of the room (loaded or being loaded). */
+  hasView(roomId: string, userId: string): boolean {
+    return this.views.get(roomId)?.has(userId) ?? false;
+  }
+
   viewOf(roomId: string, userId: string, load: () => Promise<VisibilityView>): Promise<VisibilityView> {
     let room = this.views.get(roomId);
     // A view stays valid across ordinary events: only membership and visibility notices drop it.

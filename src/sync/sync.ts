@@ -227,6 +227,7 @@ export class SyncService {
     // Rooms whose whole state the response needs with lazy-loaded members but whose state is not in
     // memory: read from the database without their members (room-state.ts), all in a few statements.
     const unloaded: string[] = [];
+    const prepared: string[] = [];
     let stored: Map<string, StoredRoomState> | undefined;
     for (const m of memberships) {
       const roomId = m.room_id;
@@ -240,6 +241,7 @@ export class SyncService {
         const rad = limited(roomAccountData.get(roomId) ?? [], filter.f.room?.account_data?.limit);
         if (!fresh && !active.has(roomId) && ephemeral.length === 0 && rad.length === 0) continue;
         if (fresh && filter.lazyMembers && !this.writer.cachedSnapshot(roomId)) unloaded.push(roomId);
+        prepared.push(roomId);
         preparing.push(async () => ({ ...(await this.prepareJoined(user, roomId, fresh ? undefined : sinceEvents, upTo.events, filter, fresh, stored?.get(roomId))), ephemeral, rad }));
         hasContent = true;
       } else if (m.membership === "invite" || m.membership === "knock") {
@@ -261,6 +263,7 @@ export class SyncService {
     // PostgreSQL each read is a round trip (a first initial sync of 300 rooms waited on ~2,000 of
     // them in a row); the pool serves several at once. SQLite serves them in order anyway.
     if (unloaded.length) stored = await this.storedStates.get(unloaded);
+    this.loadViews(user.userId, prepared);
     const joinedSections = await inParallel(preparing, 8);
 
     // The state and timelines of all joined rooms: loaded and serialised in batches, not per room.
@@ -327,6 +330,20 @@ export class SyncService {
 
   private view(roomId: string, userId: string) {
     return this.activity.viewOf(roomId, userId, () => this.visibility.view(roomId, userId));
+  }
+
+  /**
+   * Starts loading, with one query, the user's views of the rooms about to be prepared that are not
+   * in memory yet (a first sync after a start: one query per room otherwise). Each is registered
+   * before the query runs, so a membership or visibility change meanwhile drops it as it would drop
+   * a view loaded alone.
+   */
+  private loadViews(userId: string, roomIds: string[]): void {
+    const missing = roomIds.filter((r) => !this.activity.hasView(r, userId));
+    if (missing.length < 2) return;
+    const views = this.visibility.viewsOf(missing, userId);
+    views.catch(() => undefined); // each room's view below carries the failure to its sync
+    for (const r of missing) void this.activity.viewOf(r, userId, async () => (await views).get(r) ?? this.visibility.view(r, userId)).catch(() => undefined);
   }
 
   private ephemeralFor(roomId: string, typing: Map<string, string[]>, receipts: Map<string, Json>, filter: SyncFilter): Json[] {
