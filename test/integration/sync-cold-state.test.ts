@@ -87,7 +87,10 @@ test("the first lazy initial sync after a restart answers as the in-memory state
   await member(carol, empty, carol.userId, "leave");
 
   const filters = [lazy(3), lazy(1), lazy(10, { include_redundant_members: true }), lazy(3, { not_types: ["m.room.topic"] })];
-  const before = await Promise.all(filters.map((f) => initial(bob, f)));
+  // One after the other: the members a device was sent are tracked per device, and an initial sync
+  // starts that record afresh.
+  const before: Array<Record<string, Json>> = [];
+  for (const f of filters) before.push(await initial(bob, f));
 
   // What the in-memory path says, for the record.
   const summary = (r: Json) => r.summary as Json;
