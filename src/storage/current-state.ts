@@ -41,8 +41,18 @@ export function currentStateRepo(db: Db, dialect: Dialect) {
       chunked(roomIds, (chunk) =>
         db
           .selectFrom("current_state as cs")
-          .leftJoin("events as e", (j) => j.onRef("e.event_id", "=", "cs.event_id").on("cs.type", "in", withContent))
-          .select(["cs.room_id", "cs.type", "cs.state_key", "cs.event_id", "e.json"])
+          // A lookup per row asked with content: a join let PostgreSQL (without statistics) hash the
+          // whole events table.
+          .select(["cs.room_id", "cs.type", "cs.state_key", "cs.event_id"])
+          .select((eb) =>
+            eb
+              .case()
+              .when("cs.type", "in", withContent.length ? withContent : [""])
+              .then(eb.selectFrom("events as e").select("e.json").whereRef("e.event_id", "=", "cs.event_id"))
+              .else(null)
+              .end()
+              .as("json"),
+          )
           .where("cs.room_id", "in", chunk)
           .where("cs.type", "<>", MEMBER)
           .execute() as Promise<StateIdRow[]>,
@@ -53,6 +63,32 @@ export function currentStateRepo(db: Db, dialect: Dialect) {
       userIds.length === 0
         ? Promise.resolve([])
         : db.selectFrom("current_state").select(["state_key", "event_id"]).where("room_id", "=", roomId).where("type", "=", MEMBER).where("state_key", "in", userIds).execute(),
+
+    /** The current member events of (room, user) pairs, in statements of up to 1,000 pairs. */
+    membersOf: async (pairs: Array<[string, string]>): Promise<Array<{ room_id: string; state_key: string; event_id: string }>> => {
+      const out: Array<{ room_id: string; state_key: string; event_id: string }> = [];
+      for (let i = 0; i < pairs.length; i += 1000) {
+        const chunk = pairs.slice(i, i + 1000);
+        // PostgreSQL plans a list of row values as a filter over the whole table: pairs are joined
+        // from two arrays instead, each found through the primary key.
+        const rows =
+          dialect === "postgres"
+            ? (
+                await sql<{ room_id: string; state_key: string; event_id: string }>`
+                  select cs.room_id, cs.state_key, cs.event_id
+                  from unnest(${chunk.map((p) => p[0])}::text[], ${chunk.map((p) => p[1])}::text[]) as p(room_id, user_id)
+                  join current_state cs on cs.room_id = p.room_id and cs.type = ${MEMBER} and cs.state_key = p.user_id`.execute(db)
+              ).rows
+            : await db
+                .selectFrom("current_state")
+                .select(["room_id", "state_key", "event_id"])
+                .where("type", "=", MEMBER)
+                .where(({ eb, refTuple, tuple }) => eb(refTuple("room_id", "state_key"), "in", chunk.map(([r, u]) => tuple(r, u))))
+                .execute();
+        out.push(...rows);
+      }
+      return out;
+    },
 
     /** How many members each room has in each membership. */
     memberCounts: (roomIds: string[]): Promise<Array<{ room_id: string; membership: string | null; n: number | string }>> =>

@@ -97,12 +97,15 @@ export class StoredRoomState implements StateSource {
     for (const [k, id] of this.state) fn(k, id);
   }
 
-  /** Reads the member events of `userIds` that were not read yet. */
-  async addMembers(repo: CurrentStateRepo, userIds: Iterable<string>): Promise<void> {
-    const missing = [...userIds].filter((u) => !this.asked.has(u));
-    if (!missing.length) return;
-    for (const r of await repo.members(this.roomId, missing)) this.state.set(stateKey("m.room.member", r.state_key), r.event_id);
-    for (const u of missing) this.asked.add(u);
+  /** Of `userIds`, those whose member event was not read yet. */
+  notAsked(userIds: Iterable<string>): string[] {
+    return [...userIds].filter((u) => !this.asked.has(u));
+  }
+
+  /** Records the member events read for `userIds` (those not found are not members). */
+  learn(userIds: Iterable<string>, found: Iterable<{ state_key: string; event_id: string }>): void {
+    for (const r of found) this.state.set(stateKey("m.room.member", r.state_key), r.event_id);
+    for (const u of userIds) this.asked.add(u);
   }
 }
 
@@ -183,8 +186,22 @@ export class StoredStates {
   }
 
   /** Reads the member events of `userIds` in a room's stored state. */
-  addMembers(state: StoredRoomState, userIds: Iterable<string>): Promise<void> {
-    return state.addMembers(this.repo, userIds);
+  async addMembers(state: StoredRoomState, userIds: Iterable<string>): Promise<void> {
+    const missing = state.notAsked(userIds);
+    if (missing.length) state.learn(missing, await this.repo.members(state.roomId, missing));
+  }
+
+  /** As addMembers for many rooms, with one statement (per 1,000 members). */
+  async addMembersMany(wanted: Array<[StoredRoomState, Iterable<string>]>): Promise<void> {
+    const missing = wanted.map(([state, users]) => [state, state.notAsked(users)] as const).filter(([, users]) => users.length > 0);
+    if (!missing.length) return;
+    const found = new Map<string, Array<{ state_key: string; event_id: string }>>();
+    for (const r of await this.repo.membersOf(missing.flatMap(([state, users]) => users.map((u): [string, string] => [state.roomId, u])))) {
+      let list = found.get(r.room_id);
+      if (!list) found.set(r.room_id, (list = []));
+      list.push(r);
+    }
+    for (const [state, users] of missing) state.learn(users, found.get(state.roomId) ?? []);
   }
 }
 

@@ -2,7 +2,7 @@
 // before the timeline, and its summary. Kept apart from the response assembly so that sliding sync
 // (MSC4186) can reuse the same pieces (DESIGN.md).
 import type { Storage } from "../storage/database.js";
-import { eventsRepo, type EventRow } from "../storage/events.js";
+import { eventsRepo, type EventRow, type RangeOptions } from "../storage/events.js";
 import { stateKey, splitStateKey, type PDU, type StateKey } from "../matrix/pdu.js";
 import type { RoomSnapshot } from "../rooms/writer.js";
 import type { VisibilityView } from "../rooms/visibility.js";
@@ -29,6 +29,11 @@ export interface Timeline {
   prevBatch: string;
 }
 
+/** A timeline read: the newest events in (after, upTo], one more than the limit (to tell a gap). */
+function rangeOptions(after: number, upTo: number, filter: SyncFilter): RangeOptions {
+  return { after, upTo, dir: "b", limit: filter.timelineLimit + 1, ...sqlPushdown(filter.timeline) };
+}
+
 export class RoomSyncBuilder {
   private readonly events;
   private readonly summaries = new Map<string, SummaryParts>();
@@ -45,7 +50,6 @@ export class RoomSyncBuilder {
   /** The newest visible events in (after, upTo], oldest first; limited when older ones were left out. */
   async timeline(roomId: string, view: VisibilityView, after: number, upTo: number, filter: SyncFilter): Promise<Timeline> {
     const limit = filter.timelineLimit;
-    const push = sqlPushdown(filter.timeline);
     const needsContent = filter.timeline?.contains_url !== undefined;
     const rows: EventRow[] = [];
     // Nothing below the newcomer bound is visible: stop the scan there (and report no gap beyond it).
@@ -53,7 +57,7 @@ export class RoomSyncBuilder {
     let cursor = upTo;
     let more = true;
     for (let round = 0; round < 6 && rows.length < limit && more; round++) {
-      const opts = { after, upTo: cursor, dir: "b" as const, limit: limit + 1, ...push };
+      const opts = rangeOptions(after, cursor, filter);
       // The long-polls one event wakes all read the same range: one query, shared.
       const batch = this.activity
         ? await this.activity.sharedRange(roomId, JSON.stringify(opts), () => this.events.range(roomId, opts))
@@ -73,6 +77,31 @@ export class RoomSyncBuilder {
     rows.reverse();
     const first = rows[0];
     return { rows, limited: more, prevBatch: roomToken(first ? Number(first.stream_ordering) - 1 : cursor) };
+  }
+
+  /**
+   * Reads the first range timeline() will ask of each room with one statement and shares it with
+   * those calls (RoomActivity.sharedRange): a first sync in 300 rooms made 300 reads one after the
+   * other otherwise (round trips on PostgreSQL). Rooms whose range is already shared are skipped.
+   * Resolves to each read room's rows.
+   */
+  async prefetchTimelines(items: Array<{ roomId: string; view: VisibilityView; after: number }>, upTo: number, filter: SyncFilter): Promise<Map<string, EventRow[]>> {
+    const reads: Array<{ roomId: string; opts: RangeOptions; resolve: (rows: EventRow[]) => void; reject: (e: unknown) => void }> = [];
+    if (!this.activity) return new Map();
+    for (const { roomId, view, after } of items) {
+      const opts = rangeOptions(Math.max(after, view.readFloor() - 1), upTo, filter);
+      // The executor runs at once: a range not shared yet is added to `reads`.
+      this.activity.sharedRange(roomId, JSON.stringify(opts), () => new Promise<EventRow[]>((resolve, reject) => reads.push({ roomId, opts, resolve, reject }))).catch(() => undefined);
+    }
+    if (reads.length === 0) return new Map();
+    try {
+      const rows = await this.events.rangeMany(reads);
+      for (const r of reads) r.resolve(rows.get(r.roomId) ?? []);
+      return rows;
+    } catch (e) {
+      for (const r of reads) r.reject(e);
+      throw e;
+    }
   }
 
   /**
