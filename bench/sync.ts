@@ -5,6 +5,7 @@
 //   npm run bench:sync                                  # SQLite, 300 rooms × 300 members
 //   node dist/bench/sync.js --rooms 300 --members 300 --events 20 [--postgres URL] [--cpu-prof DIR]
 //   node dist/bench/sync.js --rooms 0 --pollers 1,100,1000 --rounds 6   # wake-up only
+//   node dist/bench/sync.js --rooms 0 --pollers 1000 --rounds 6 --floor 1044 [--floor-workers 2]   # its floor
 //   node dist/bench/sync.js --pollers 0 --keep /tmp/rempart-sync-data   # build once, reuse after
 //   node dist/bench/sync.js --pollers 0 --keep /tmp/rempart-sync-pg --postgres URL   # same, database kept too
 //
@@ -40,7 +41,7 @@ import { createLogger } from "../src/log.js";
 import { median, percentile, fmt, table } from "./lib/stats.js";
 import { startServer, type RunningServer } from "./lib/server.js";
 import { stopAll } from "./lib/children.js";
-import { cpuMs } from "./lib/cpu.js";
+import { cpuMs, treeCpuMs } from "./lib/cpu.js";
 import { waitForIdle } from "./lib/idle.js";
 import { callJson, requestJson } from "./lib/http-json.js";
 import { RawConnection } from "./lib/raw-http.js";
@@ -62,12 +63,14 @@ interface Options {
   /** Wake-up against bench/lib/longpoll-floor.ts instead of the server: bare node:http answering
    * every parked long-poll with a prebuilt body of this many bytes (the floor of the measurement). */
   floor?: number;
+  /** With --floor: serve from this many processes (node:cluster). */
+  floorWorkers: number;
   /** Extra node flags for the server child (e.g. "--max-semi-space-size=64"), space-separated. */
   nodeArgs: string[];
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { rooms: 300, members: 300, events: 20, pollers: [1, 100, 1000], rounds: 20, parallel: 16, nodeArgs: [] };
+  const o: Options = { rooms: 300, members: 300, events: 20, pollers: [1, 100, 1000], rounds: 20, parallel: 16, nodeArgs: [], floorWorkers: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => argv[++i] ?? "";
@@ -81,6 +84,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--keep") o.keep = next();
     else if (a === "--cpu-prof") o.cpuProf = next();
     else if (a === "--floor") o.floor = Number(next());
+    else if (a === "--floor-workers") o.floorWorkers = Number(next());
     else if (a === "--node-args") o.nodeArgs.push(...next().split(" ").filter(Boolean));
     else throw new Error(`unknown option ${a}`);
   }
@@ -196,7 +200,7 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
     // Send only once every long-poll is parked on the server: all written, and the server quiet.
     await everyWritten;
     if (!(await waitForIdle(server.pid))) notIdle++;
-    const cpu0 = cpuMs(server.pid);
+    const cpu0 = treeCpuMs(server.pid);
     const startedUs = monotonicUs();
     sentAt = performance.now();
     await callJson(`${url}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/w${pollers.length}-${r}-${randomBytes(3).toString("hex")}`, "PUT", {
@@ -205,7 +209,7 @@ async function wakeUp(server: RunningServer, sender: Member, pollers: Member[], 
     });
     await Promise.all(returned);
     if (!measured) continue;
-    wakeCpu += cpuMs(server.pid) - cpu0;
+    wakeCpu += treeCpuMs(server.pid) - cpu0;
     windows.push([startedUs, monotonicUs()]);
   }
   for (const c of connections) c.close();
@@ -324,9 +328,9 @@ async function main(): Promise<void> {
       database: pgDb?.url,
       env: { REMPART_SERVER_NAME: serverName, REMPART_RATE_LIMITING__ENABLED: "false" },
       nodeArgs: [...o.nodeArgs, ...(o.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${o.cpuProf}`] : [])],
-      ...(o.floor !== undefined ? { script: FLOOR_SCRIPT, args: [], env: { FLOOR_BODY_BYTES: String(o.floor) } } : {}),
+      ...(o.floor !== undefined ? { script: FLOOR_SCRIPT, args: [], env: { FLOOR_BODY_BYTES: String(o.floor), FLOOR_WORKERS: String(o.floorWorkers) } } : {}),
     }));
-    if (o.floor !== undefined) log(`FLOOR: bare node:http answering with ${o.floor}-byte bodies, not the server`);
+    if (o.floor !== undefined) log(`FLOOR: bare node:http answering with ${o.floor}-byte bodies from ${o.floorWorkers} process(es), not the server`);
     const url = server.url;
     const pid = server.pid;
 
@@ -335,7 +339,7 @@ async function main(): Promise<void> {
       const rounds = n >= 1000 ? Math.max(3, Math.round(o.rounds / 2)) : o.rounds;
       log(`wake-up: ${n} pollers × ${rounds} rounds`);
       const { latencies: lat, cpuPerWoken, windows, bytes } = await wakeUp(server, sender, pollUsers.slice(0, n), room, rounds);
-      rows.push([o.floor !== undefined ? "wake-up FLOOR (bare node:http)" : `wake-up latency`, `${n} pollers, ${rounds} sends`, fmt(median(lat), 1), fmt(percentile(lat, 99), 1), `${fmt(cpuPerWoken, 2)} per woken poll`, n === 1000 ? "p99 ≤ 50" : ""]);
+      rows.push([o.floor !== undefined ? `wake-up FLOOR (bare node:http, ${o.floorWorkers} process${o.floorWorkers > 1 ? "es" : ""})` : `wake-up latency`, `${n} pollers, ${rounds} sends`, fmt(median(lat), 1), fmt(percentile(lat, 99), 1), `${fmt(cpuPerWoken, 2)} per woken poll`, n === 1000 ? "p99 ≤ 50" : ""]);
       log(`  p50 ${fmt(median(lat), 1)} ms, p99 ${fmt(percentile(lat, 99), 1)} ms, server CPU ${fmt(cpuPerWoken, 2)} ms per woken poller (the send included)`);
       figures[`wake_p50_${n}`] = median(lat);
       figures[`wake_p99_${n}`] = percentile(lat, 99);
