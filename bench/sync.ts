@@ -29,7 +29,7 @@
 // --postgres, the database too, named after DIR) and a later run with the same sizes reuses it
 // instead of building it again.
 // Prints figures, asserts nothing.
-import { freshPostgresDatabase, keptPostgresDatabase } from "./lib/postgres.js";
+import { analyze, freshPostgresDatabase, keptPostgresDatabase } from "./lib/postgres.js";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -320,6 +320,7 @@ async function main(): Promise<void> {
     } finally {
       await app.close();
     }
+    if (pgDb) await analyze(pgDb.url);
     }
 
     // --- the real server, on the same data ---

@@ -62,3 +62,13 @@ export async function keptPostgresDatabase(adminUrl: string, name: string, reuse
 export async function dropAllDatabases(): Promise<void> {
   for (const db of [...pending]) await db.drop().catch((e) => console.error(`could not drop ${db.name}: ${e}`));
 }
+
+/**
+ * Refreshes the planner's statistics of a database the bench just filled. PostgreSQL's autovacuum
+ * does this in production (it is on by default); on this machine's PostgreSQL it is off, and a
+ * planner that believes the tables empty picks plans no deployment would run.
+ */
+export async function analyze(url: string): Promise<void> {
+  assertLoopback(url, "PostgreSQL");
+  await withAdmin(url, (c) => c.query("ANALYZE"));
+}
