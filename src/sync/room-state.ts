@@ -166,7 +166,8 @@ export class StoredStates {
 
   constructor(private readonly repo: CurrentStateRepo) {}
 
-  async get(roomIds: string[]): Promise<Map<string, StoredRoomState>> {
+  /** The rooms' stored states; `upTo`: the position of the sync asking (see below). */
+  async get(roomIds: string[], upTo: number): Promise<Map<string, StoredRoomState>> {
     const out = new Map<string, StoredRoomState>();
     if (!roomIds.length) return out;
     const missing: string[] = [];
@@ -178,6 +179,11 @@ export class StoredStates {
     }
     for (const [id, state] of await loadStoredStates(this.repo, missing)) {
       out.set(id, state);
+      // Kept only when its newest event is at or below the asking sync's position: every event up
+      // to that position was written before the state was read, so the state is exactly the state
+      // at its newest event. Above it, an event written between the state read and the position
+      // read could be missing from the state (that sync does not use it as current state either).
+      if (state.latest > upTo) continue;
       this.kept.delete(id);
       this.kept.set(id, state);
       if (this.kept.size > KEPT_ROOMS) this.kept.delete(this.kept.keys().next().value!);
