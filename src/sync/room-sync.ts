@@ -207,8 +207,11 @@ export class RoomSyncBuilder {
 
   /** Loads events by id for many rooms at once, in chunks that stay under both databases' bind limits. */
   async loadMany(ids: string[]): Promise<Map<string, EventRow>> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < ids.length; i += 1000) chunks.push(ids.slice(i, i + 1000));
+    // Asked together: PostgreSQL's pool serves them at once (SQLite in order, as before).
     const out = new Map<string, EventRow>();
-    for (let i = 0; i < ids.length; i += 1000) for (const r of await this.events.getMany(ids.slice(i, i + 1000))) out.set(r.event_id, r);
+    for (const rows of await Promise.all(chunks.map((c) => this.events.getMany(c)))) for (const r of rows) out.set(r.event_id, r);
     return out;
   }
 
