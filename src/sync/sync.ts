@@ -259,11 +259,11 @@ export class SyncService {
       }
     }
 
+    if (unloaded.length) stored = await this.storedStates.get(unloaded, upTo.events);
+    if (prepared.length > 1) await this.prefetch(user, prepared, upTo.events, filter, stored);
     // Joined rooms are prepared a few at a time: each is several reads one after the other, and on
     // PostgreSQL each read is a round trip (a first initial sync of 300 rooms waited on ~2,000 of
     // them in a row); the pool serves several at once. SQLite serves them in order anyway.
-    if (unloaded.length) stored = await this.storedStates.get(unloaded, upTo.events);
-    if (prepared.length > 1) await this.prefetch(user, prepared, upTo.events, filter, stored);
     const joinedSections = await inParallel(preparing, 8);
 
     // The state and timelines of all joined rooms: loaded and serialised in batches, not per room.
