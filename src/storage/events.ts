@@ -163,13 +163,14 @@ const makeEventsRepo = (db: Db, dialect = db.getExecutor().adapter instanceof Po
           .execute();
         for (const row of rows as EventRow[]) out.get(row.room_id)?.push(row);
       }
-    } else
-    // Under SQLite's 500 terms of a compound statement, and both databases' bind limits.
-    for (let i = 0; i < items.length; i += 200) {
-      const arms = items.slice(i, i + 200).map((it, k) => db.selectFrom(rangeQuery(db, it.roomId, it.opts).as(`r${k}`)).selectAll());
-      let q = arms[0]!;
-      for (const arm of arms.slice(1)) q = q.unionAll(arm);
-      for (const row of await q.execute()) out.get(row.room_id)?.push(row);
+    } else {
+      // Under SQLite's 500 terms of a compound statement, and both databases' bind limits.
+      for (let i = 0; i < items.length; i += 200) {
+        const arms = items.slice(i, i + 200).map((it, k) => db.selectFrom(rangeQuery(db, it.roomId, it.opts).as(`r${k}`)).selectAll());
+        let q = arms[0]!;
+        for (const arm of arms.slice(1)) q = q.unionAll(arm);
+        for (const row of await q.execute()) out.get(row.room_id)?.push(row);
+      }
     }
     for (const it of items) out.get(it.roomId)!.sort((a, b) => (it.opts.dir === "f" ? 1 : -1) * (Number(a.stream_ordering) - Number(b.stream_ordering)));
     return out;
