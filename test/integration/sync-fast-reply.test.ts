@@ -11,6 +11,8 @@ import { call } from "../helpers/http.js";
 import { publicRoom, sendMany, join } from "../helpers/rooms.js";
 import { createLogger } from "../../src/log.js";
 import { setFastReplies } from "../../src/http/fast-reply.js";
+import { setQuietShortcut } from "../../src/sync/sync.js";
+import { deviceIdentity, fallbackKey, oneTimeKeys } from "../helpers/e2ee-keys.js";
 
 const C = "/_matrix/client/v3";
 const enc = encodeURIComponent;
@@ -31,6 +33,7 @@ before(async () => {
 });
 after(async () => {
   setFastReplies(true);
+  setQuietShortcut(true);
   await s.close();
 });
 
@@ -134,4 +137,54 @@ test("a long-poll whose client has gone is woken without harm, and the next sync
   const next = await call(s.url, "GET", `${C}/sync?timeout=0&since=${enc(since)}`, { token: bob.accessToken });
   assert.equal(next.status, 200);
   assert.ok((next.body.rooms as { join: Record<string, unknown> }).join[room]);
+});
+
+test("an incremental sync with nothing new is byte for byte build()'s answer (the quiet shortcut)", async () => {
+  // A user with something in every part build() looks at: keys (counts, an unused fallback key),
+  // a joined room, a left room, an invite, account data (global and per room).
+  const carol = await s.user("carol");
+  const id = deviceIdentity(carol.userId, carol.deviceId);
+  const up = await call(s.url, "POST", `${C}/keys/upload`, { token: carol.accessToken, body: { device_keys: id.deviceKeys, one_time_keys: oneTimeKeys(id.ed, carol.userId, carol.deviceId, 3), fallback_keys: fallbackKey(id.ed, carol.userId, carol.deviceId) } });
+  assert.equal(up.status, 200);
+  await join(s, carol, room);
+  const left = await publicRoom(s, alice, "left");
+  await join(s, carol, left);
+  assert.equal((await call(s.url, "POST", `${C}/rooms/${enc(left)}/leave`, { token: carol.accessToken, body: {} })).status, 200);
+  const invited = await publicRoom(s, alice, "invited");
+  assert.equal((await call(s.url, "POST", `${C}/rooms/${enc(invited)}/invite`, { token: alice.accessToken, body: { user_id: carol.userId } })).status, 200);
+  assert.equal((await call(s.url, "PUT", `${C}/user/${enc(carol.userId)}/account_data/org.example.a`, { token: carol.accessToken, body: { a: 1 } })).status, 200);
+  assert.equal((await call(s.url, "PUT", `${C}/user/${enc(carol.userId)}/rooms/${enc(room)}/account_data/org.example.b`, { token: carol.accessToken, body: { b: 2 } })).status, 200);
+  await sendMany(s, alice, room, 2);
+  const elsewhere = await publicRoom(s, alice, "elsewhere");
+  await s.app.e2ee.deviceLists.settled();
+  const since = (await call(s.url, "GET", `${C}/sync?timeout=0`, { token: carol.accessToken })).body.next_batch as string;
+  // News elsewhere (a room carol is not in): the room stream moves, nothing concerns her.
+  await sendMany(s, alice, elsewhere, 2);
+
+  const sync = s.app.sync as unknown as { buildQuiet: (...a: unknown[]) => unknown };
+  const original = sync.buildQuiet;
+  let quietAnswers = 0;
+  sync.buildQuiet = function (this: unknown, ...a: unknown[]) {
+    quietAnswers++;
+    return original.apply(this, a);
+  };
+  try {
+    const filters = ["", `&filter=${enc(JSON.stringify({ room: { state: { lazy_load_members: true }, timeline: { limit: 5 } } }))}`, `&filter=${enc(JSON.stringify({ room: { rooms: [room] }, account_data: { not_types: ["org.example.a"] } }))}`];
+    for (const f of filters) {
+      const path = `${C}/sync?timeout=0&since=${enc(since)}${f}`;
+      setQuietShortcut(true);
+      const quiet = await raw(path, carol.accessToken);
+      setQuietShortcut(false);
+      const built = await raw(path, carol.accessToken);
+      setQuietShortcut(true);
+      assert.equal(undated(quiet), undated(built));
+      const body = JSON.parse(quiet.slice(quiet.indexOf("\r\n\r\n") + 4)) as Record<string, unknown>;
+      assert.deepEqual(body.device_one_time_keys_count, { signed_curve25519: 3 });
+      assert.deepEqual(body.device_unused_fallback_key_types, ["signed_curve25519"]);
+    }
+    assert.equal(quietAnswers, filters.length, "each quiet answer came from the shortcut");
+  } finally {
+    sync.buildQuiet = original;
+    setQuietShortcut(true);
+  }
 });
