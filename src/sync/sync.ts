@@ -15,7 +15,7 @@ import type { Receipts } from "./receipts.js";
 import { RoomSyncBuilder, type Timeline } from "./room-sync.js";
 import type { EventRow } from "../storage/events.js";
 import { LazyMembersSent } from "./lazy-members.js";
-import { RoomActivity } from "./room-activity.js";
+import { RoomActivity, type MembershipRow } from "./room-activity.js";
 import { Waiters, type Waiter } from "./waiters.js";
 import { SyncFilter } from "./sync-filter.js";
 import { emptyToken, formatToken, parseToken, type StreamName, type SyncToken } from "./token.js";
@@ -83,6 +83,7 @@ export class SyncService {
   private extensions: SyncExtension[] = [];
   private unread?: UnreadCounts;
   private globalDefaults = new Map<string, (userId: string) => Promise<Json>>();
+  private readonly indexes = new WeakMap<MembershipRow[], MembershipIndex>();
   private accountDataPosition = 0;
 
   private constructor(
@@ -195,9 +196,7 @@ export class SyncService {
    */
   private async buildQuiet(user: SyncUser, since: SyncToken, upTo: SyncToken, filter: SyncFilter, roomIds: string[]): Promise<{ response: SyncResponse; hasContent: boolean; roomIds: string[] }> {
     const response = emptyResponse(upTo);
-    const memberships = await this.activity.membershipsOf(user.userId, () => this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]));
-    const joined: string[] = [];
-    for (const m of memberships) if (m.membership === "join" && filter.roomIncluded(m.room_id)) joined.push(m.room_id);
+    const joined = joinedIncluded(this.indexOf(await this.memberships(user.userId)), filter);
     const hasContent = await this.fillExtensions(user, since, upTo, response, joined);
     return { response, hasContent, roomIds };
   }
@@ -214,9 +213,10 @@ export class SyncService {
   private async build(user: SyncUser, since: SyncToken | undefined, upTo: SyncToken, filter: SyncFilter, fullState: boolean): Promise<{ response: SyncResponse; hasContent: boolean; roomIds: string[] }> {
     const response = emptyResponse(upTo);
     let hasContent = false;
-    const memberships = await this.activity.membershipsOf(user.userId, () => this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]));
-    const allRoomIds = memberships.map((m) => m.room_id);
-    const joined = memberships.filter((m) => m.membership === "join" && filter.roomIncluded(m.room_id)).map((m) => m.room_id);
+    const memberships = await this.memberships(user.userId);
+    const index = this.indexOf(memberships);
+    const allRoomIds = index.roomIds;
+    const joined = joinedIncluded(index, filter);
     const sinceEvents = since?.events ?? 0;
 
     const active = since && !fullState ? await this.activeRooms(joined, sinceEvents, upTo.events) : new Set(joined);
@@ -257,6 +257,9 @@ export class SyncService {
       if (memberPos > upTo.events) continue; // written after this sync's snapshot: next time
       if (m.membership === "join") {
         const fresh = !since || fullState || changedSince;
+        // Most joined rooms of an incremental sync have nothing new: skipped before anything is
+        // made for them (a woken long-poll of a user in 300 rooms walks all 300).
+        if (!fresh && !active.has(roomId) && !typing.has(roomId) && !receipts.has(roomId) && !roomAccountData.has(roomId)) continue;
         const ephemeral = limited(this.ephemeralFor(roomId, typing, receipts, filter), filter.f.room?.ephemeral?.limit);
         const rad = limited(roomAccountData.get(roomId) ?? [], filter.f.room?.account_data?.limit);
         if (!fresh && !active.has(roomId) && ephemeral.length === 0 && rad.length === 0) continue;
@@ -316,21 +319,47 @@ export class SyncService {
   private async quiet(user: SyncUser, since: SyncToken, upTo: SyncToken): Promise<string[] | undefined> {
     if (since.account_data < upTo.account_data || since.receipts < upTo.receipts) return undefined;
     for (const e of this.extensions) if (since[e.stream] < upTo[e.stream]) return undefined;
-    const memberships = await this.activity.membershipsOf(user.userId, () => this.events.roomsForUser(user.userId, ["join", "invite", "knock", "leave", "ban"]));
-    const joined: string[] = [];
-    for (const m of memberships) {
-      if (Number(m.stream_ordering) > since.events) return undefined;
-      if (m.membership === "join") joined.push(m.room_id);
+    const m = this.indexOf(await this.memberships(user.userId));
+    if (m.newest > since.events) return undefined;
+    if (since.events < upTo.events) {
+      // The rooms that had events since the token (usually a few), not each of the user's rooms.
+      const window = this.activity.roomsWithEventsIn(since.events, upTo.events);
+      if (window) {
+        for (const r of window) if (m.byRoom.get(r)?.membership === "join") return undefined;
+      } else for (const r of m.joined) if (this.activity.hasEventIn(r, since.events, upTo.events) !== false) return undefined;
     }
-    if (since.events < upTo.events) for (const r of joined) if (this.activity.hasEventIn(r, since.events, upTo.events) !== false) return undefined;
-    if (since.typing !== upTo.typing && this.typing.changes(joined, since.typing).size > 0) return undefined;
-    return memberships.map((m) => m.room_id);
+    if (since.typing !== upTo.typing && this.typing.changes(m.joined, since.typing).size > 0) return undefined;
+    return m.roomIds;
   }
 
-  /** Rooms with new events in (since, upTo]: from memory, and one query for the rooms it cannot place. */
+  private memberships(userId: string): Promise<MembershipRow[]> {
+    return this.activity.membershipsOf(userId, () => this.events.roomsForUser(userId, ["join", "invite", "knock", "leave", "ban"]));
+  }
+
+  /** What quiet() and build() look up in a user's memberships, made once per list (the list is
+   * kept until one of them changes, room-activity.ts). Read-only: shared by concurrent syncs. */
+  private indexOf(rows: MembershipRow[]): MembershipIndex {
+    let m = this.indexes.get(rows);
+    if (!m) {
+      m = { byRoom: new Map(), roomIds: [], joined: [], newest: 0 };
+      for (const r of rows) {
+        m.byRoom.set(r.room_id, r);
+        m.roomIds.push(r.room_id);
+        if (r.membership === "join") m.joined.push(r.room_id);
+        m.newest = Math.max(m.newest, Number(r.stream_ordering));
+      }
+      this.indexes.set(rows, m);
+    }
+    return m;
+  }
+
+  /** Rooms with new events in (since, upTo]: from memory, and one query for the rooms it cannot
+   * place. May hold rooms that are not among `joined` (the caller asks only about those). */
   private async activeRooms(joined: string[], since: number, upTo: number): Promise<Set<string>> {
+    if (since >= upTo) return new Set<string>();
+    const window = this.activity.roomsWithEventsIn(since, upTo);
+    if (window) return new Set(window);
     const active = new Set<string>();
-    if (since >= upTo) return active;
     const unknown: string[] = [];
     for (const roomId of joined) {
       const has = this.activity.hasEventIn(roomId, since, upTo);
@@ -425,12 +454,27 @@ export class SyncService {
   }
 }
 
+interface MembershipIndex {
+  byRoom: Map<string, MembershipRow>;
+  /** Every room of the list, in its order; and the joined ones. */
+  roomIds: string[];
+  joined: string[];
+  /** The newest membership position. */
+  newest: number;
+}
+
 interface PreparedRoom {
   roomId: string;
   tl: Timeline;
   /** Ids of the state events to send before the timeline. */
   picks: string[];
   summary: Json;
+}
+
+/** The joined rooms the filter lets through (the shared list itself when it has no room filter). */
+function joinedIncluded(m: MembershipIndex, filter: SyncFilter): string[] {
+  if (!filter.f.room?.rooms && !filter.f.room?.not_rooms) return m.joined;
+  return m.joined.filter((r) => filter.roomIncluded(r));
 }
 
 /** A response with nothing in it yet (its keys in the order clients have always received them). */
