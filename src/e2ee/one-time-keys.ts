@@ -31,7 +31,8 @@ export class OneTimeKeys {
    * and no read overlapping a write of that user is kept (`epoch`, `inFlight`). Every key write
    * goes through this class's callers (upload, claim, device deletion, dehydrated devices,
    * deactivation); a second process writing keys to the same database would need a notice to
-   * drop entries, as the other sync caches would (docs/sync-and-push.md, "More than one process").
+   * drop entries, as the other sync caches would (docs/sync-and-push.md, "Serving HTTP on more
+   * than one core").
    */
   private readonly cached = new Map<string, Map<string, KeyCounts>>();
   /** Per user: bumped when a key write starts and when it ends. */
