@@ -62,11 +62,12 @@ export interface UnreadCounts {
 
 export const MAX_SYNC_TIMEOUT_MS = 60_000;
 
-let quietShortcut = true;
+let shortcuts = true;
 
-/** Tests only: answer a quiet incremental sync through build() too, to compare the two answers. */
-export function setQuietShortcut(on: boolean): void {
-  quietShortcut = on;
+/** Tests only: answer quiet incremental syncs through build() too, and let build() visit every
+ * room of the user, to compare the answers with and without the shortcuts. */
+export function setSyncShortcuts(on: boolean): void {
+  shortcuts = on;
 }
 
 /** How soon a long-poll looks again for an event published but not yet visible. */
@@ -151,7 +152,7 @@ export class SyncService {
     try {
       for (;;) {
         const upTo = this.currentToken();
-        const quiet = since && !req.fullState && (waiter || quietShortcut) ? await this.quiet(user, since, upTo) : undefined;
+        const quiet = since && !req.fullState && (waiter || shortcuts) ? await this.quiet(user, since, upTo) : undefined;
         if (waiter && quiet) {
           // A parked long-poll with nothing new: wait without building (no query at all).
           const remaining = deadline - Date.now();
@@ -161,7 +162,7 @@ export class SyncService {
           }
         }
         // Nothing new (an idle client's incremental sync, a long-poll's timeout): no room to look at.
-        const { response, hasContent, roomIds } = quiet && quietShortcut ? await this.buildQuiet(user, since!, upTo, filter, quiet) : await this.build(user, since, upTo, filter, req.fullState);
+        const { response, hasContent, roomIds } = quiet && shortcuts ? await this.buildQuiet(user, since!, upTo, filter, quiet) : await this.build(user, since, upTo, filter, req.fullState);
         if (!waiter || hasContent) return response;
         waiter.watchRooms(roomIds);
         const remaining = deadline - Date.now();
@@ -248,8 +249,12 @@ export class SyncService {
     const typing = since && since.typing === upTo.typing ? new Map<string, string[]>() : this.typing.changes(joined, since?.typing ?? 0);
     const receipts = since && since.receipts >= upTo.receipts ? new Map<string, Json>() : await this.receipts.changes(user.userId, joined, since?.receipts ?? 0);
 
+    // An incremental sync visits only the rooms that can have something for it (a membership
+    // newer than the token, new events, typing, receipts, account data), in the list's order:
+    // every other room is skipped by the loop below anyway.
+    const visit = since && !fullState && shortcuts ? candidates(index, memberships, sinceEvents, [active.keys(), typing.keys(), receipts.keys(), roomAccountData.keys()]) : memberships;
     const preparing: Array<() => Promise<JoinedSection>> = [];
-    for (const m of memberships) {
+    for (const m of visit) {
       const roomId = m.room_id;
       if (!filter.roomIncluded(roomId)) continue;
       const memberPos = Number(m.stream_ordering);
@@ -341,13 +346,17 @@ export class SyncService {
   private indexOf(rows: MembershipRow[]): MembershipIndex {
     let m = this.indexes.get(rows);
     if (!m) {
-      m = { byRoom: new Map(), roomIds: [], joined: [], newest: 0 };
-      for (const r of rows) {
+      m = { byRoom: new Map(), at: new Map(), roomIds: [], joined: [], newest: 0, byNewest: [] };
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
         m.byRoom.set(r.room_id, r);
+        m.at.set(r.room_id, i);
         m.roomIds.push(r.room_id);
         if (r.membership === "join") m.joined.push(r.room_id);
         m.newest = Math.max(m.newest, Number(r.stream_ordering));
+        m.byNewest.push(i);
       }
+      m.byNewest.sort((a, b) => Number(rows[b]!.stream_ordering) - Number(rows[a]!.stream_ordering));
       this.indexes.set(rows, m);
     }
     return m;
@@ -456,6 +465,10 @@ export class SyncService {
 
 interface MembershipIndex {
   byRoom: Map<string, MembershipRow>;
+  /** Each room's place in the list. */
+  at: Map<string, number>;
+  /** Places in the list, newest membership first. */
+  byNewest: number[];
   /** Every room of the list, in its order; and the joined ones. */
   roomIds: string[];
   joined: string[];
@@ -469,6 +482,22 @@ interface PreparedRoom {
   /** Ids of the state events to send before the timeline. */
   picks: string[];
   summary: Json;
+}
+
+/** The memberships, in the list's order, of the rooms named in `rooms` or changed after `since`. */
+function candidates(m: MembershipIndex, rows: MembershipRow[], since: number, rooms: Iterable<string>[]): MembershipRow[] {
+  const picked = new Set<number>();
+  for (const list of rooms) {
+    for (const r of list) {
+      const i = m.at.get(r);
+      if (i !== undefined) picked.add(i);
+    }
+  }
+  for (const i of m.byNewest) {
+    if (Number(rows[i]!.stream_ordering) <= since) break;
+    picked.add(i);
+  }
+  return [...picked].sort((a, b) => a - b).map((i) => rows[i]!);
 }
 
 /** The joined rooms the filter lets through (the shared list itself when it has no room filter). */
