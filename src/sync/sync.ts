@@ -262,8 +262,8 @@ export class SyncService {
       if (memberPos > upTo.events) continue; // written after this sync's snapshot: next time
       if (m.membership === "join") {
         const fresh = !since || fullState || changedSince;
-        // Most joined rooms of an incremental sync have nothing new: skipped before anything is
-        // made for them (a woken long-poll of a user in 300 rooms walks all 300).
+        // A joined room with nothing new for an incremental sync: skipped before anything is made
+        // for it (`visit` leaves most of them out already; all of them come here when it cannot).
         if (!fresh && !active.has(roomId) && !typing.has(roomId) && !receipts.has(roomId) && !roomAccountData.has(roomId)) continue;
         const ephemeral = limited(this.ephemeralFor(roomId, typing, receipts, filter), filter.f.room?.ephemeral?.limit);
         const rad = limited(roomAccountData.get(roomId) ?? [], filter.f.room?.account_data?.limit);
