@@ -39,21 +39,23 @@ export class DehydratedDevices {
     const old = await this.repo.get(userId);
     const clash = await devicesRepo(this.storage.db).get(userId, body.device_id);
     if (clash && clash.device_id !== old?.device_id) throw invalidParam("device_id is already used by another device");
-    await this.lists.write(async (tx, mark) => {
-      if (old) await this.remove(tx, userId, old.device_id);
-      await devicesRepo(tx).upsert({
-        user_id: userId,
-        device_id: body.device_id,
-        display_name: body.initial_device_display_name ?? null,
-        created_ts: this.now(),
-        last_seen_ts: null,
-        last_seen_ip: null,
-        last_seen_user_agent: null,
-      });
-      await this.keys.uploadIn(tx, mark, userId, body.device_id, body);
-      await e2eDehydratedRepo(tx).put(userId, body.device_id, data);
-      mark(userId);
-    });
+    await this.keys.otk.writing([userId], () =>
+      this.lists.write(async (tx, mark) => {
+        if (old) await this.remove(tx, userId, old.device_id);
+        await devicesRepo(tx).upsert({
+          user_id: userId,
+          device_id: body.device_id,
+          display_name: body.initial_device_display_name ?? null,
+          created_ts: this.now(),
+          last_seen_ts: null,
+          last_seen_ip: null,
+          last_seen_user_agent: null,
+        });
+        await this.keys.uploadIn(tx, mark, userId, body.device_id, body);
+        await e2eDehydratedRepo(tx).put(userId, body.device_id, data);
+        mark(userId);
+      }),
+    );
     return { device_id: body.device_id };
   }
 
@@ -73,10 +75,12 @@ export class DehydratedDevices {
   async delete(userId: string): Promise<{ device_id: string }> {
     const row = await this.repo.get(userId);
     if (!row) throw notFound("No dehydrated device");
-    await this.lists.write(async (tx, mark) => {
-      await this.remove(tx, userId, row.device_id);
-      mark(userId);
-    });
+    await this.keys.otk.writing([userId], () =>
+      this.lists.write(async (tx, mark) => {
+        await this.remove(tx, userId, row.device_id);
+        mark(userId);
+      }),
+    );
     return { device_id: row.device_id };
   }
 

@@ -24,7 +24,7 @@ export class DeviceKeys {
     private readonly storage: Storage,
     private readonly serverName: string,
     private readonly lists: DeviceLists,
-    private readonly otk: OneTimeKeys,
+    readonly otk: OneTimeKeys,
   ) {
     this.repo = e2eKeysRepo(storage.db);
     this.crossSigning = e2eCrossSigningRepo(storage.db);
@@ -32,11 +32,12 @@ export class DeviceKeys {
 
   /** POST /keys/upload: everything checked, then stored in one transaction. */
   async upload(userId: string, deviceId: string, body: UploadBody): Promise<{ one_time_key_counts: Record<string, number> }> {
-    await this.lists.write((tx, mark) => this.uploadIn(tx, mark, userId, deviceId, body));
+    await this.otk.writing([userId], () => this.lists.write((tx, mark) => this.uploadIn(tx, mark, userId, deviceId, body)));
     return { one_time_key_counts: (await this.otk.counts(userId, deviceId)).oneTimeKeyCounts };
   }
 
-  /** The upload's work inside a caller's transaction (dehydrated devices reuse it). */
+  /** The upload's work inside a caller's transaction (dehydrated devices reuse it), which must run
+   * inside `OneTimeKeys.writing()` for the user. */
   async uploadIn(tx: Db, mark: Mark, userId: string, deviceId: string, body: UploadBody): Promise<void> {
     const repo = e2eKeysRepo(tx);
     const stored = await repo.deviceKeys(userId, deviceId);
@@ -98,9 +99,11 @@ export class DeviceKeys {
   /** Device and keys gone with the devices (logout, deletion): others must hear of it. */
   async devicesDeleted(userId: string, deviceIds: string[]): Promise<void> {
     if (deviceIds.length === 0) return;
-    await this.lists.write(async (tx, mark) => {
-      await e2eKeysRepo(tx).deleteDevices(userId, deviceIds);
-      mark(userId);
-    });
+    await this.otk.writing([userId], () =>
+      this.lists.write(async (tx, mark) => {
+        await e2eKeysRepo(tx).deleteDevices(userId, deviceIds);
+        mark(userId);
+      }),
+    );
   }
 }

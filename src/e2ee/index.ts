@@ -66,14 +66,16 @@ export async function createE2ee(deps: {
   });
   // A deactivated account keeps no keys (spec "Account deactivation": the server deletes them).
   deps.accounts.onDeactivate(async (userId) => {
-    await deviceLists.write(async (tx, mark) => {
-      await e2eKeysRepo(tx).deleteUser(userId);
-      await e2eCrossSigningRepo(tx).deleteUser(userId);
-      await e2eKeyBackupRepo(tx).deleteUser(userId);
-      await e2eDehydratedRepo(tx).delete(userId);
-      await e2eStreamsRepo(tx).deleteInboxes(userId);
-      mark(userId);
-    });
+    await oneTimeKeys.writing([userId], () =>
+      deviceLists.write(async (tx, mark) => {
+        await e2eKeysRepo(tx).deleteUser(userId);
+        await e2eCrossSigningRepo(tx).deleteUser(userId);
+        await e2eKeyBackupRepo(tx).deleteUser(userId);
+        await e2eDehydratedRepo(tx).delete(userId);
+        await e2eStreamsRepo(tx).deleteInboxes(userId);
+        mark(userId);
+      }),
+    );
   });
   return e;
 }

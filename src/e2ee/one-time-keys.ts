@@ -17,9 +17,30 @@ export interface KeyCounts {
   unusedFallbackKeyTypes: string[];
 }
 
+/** Users whose devices' counts are kept in memory (a device's entry is ~200 bytes). */
+const MAX_CACHED_USERS = 50_000;
+
 export class OneTimeKeys {
   private readonly repo;
   private readonly batch = new ReadBatch<{ userId: string; deviceId: string }, KeyCounts>((_group, devices) => this.countsOf(devices));
+  /**
+   * Each device's counts as last read, sent in every /sync (1,000 woken long-polls each asked the
+   * database again for counts that change only when keys are uploaded, claimed or deleted). A
+   * cache of the database, kept right by the key writes of this process: each runs inside
+   * `writing()`, which drops the user's entries when it starts and again when it has committed,
+   * and no read overlapping a write of that user is kept (`epoch`, `inFlight`). Every key write
+   * goes through this class's callers (upload, claim, device deletion, dehydrated devices,
+   * deactivation); a second process writing keys to the same database would need a notice to
+   * drop entries, as the other sync caches would (docs/sync-and-push.md, "Serving HTTP on more
+   * than one core").
+   */
+  private readonly cached = new Map<string, Map<string, KeyCounts>>();
+  /** Per user: bumped when a key write starts and when it ends. */
+  private readonly epoch = new Map<string, number>();
+  /** Loads under way (their epochs are compared when they end). */
+  private loading = 0;
+  /** Per user: key writes under way. */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly storage: Storage,
@@ -29,7 +50,8 @@ export class OneTimeKeys {
   }
 
   /** Stores uploaded one-time keys (re-uploading the same key is a no-op; a different one under
-   * a used id is refused) and fallback keys (one per algorithm, replacing the previous one). */
+   * a used id is refused) and fallback keys (one per algorithm, replacing the previous one). The
+   * caller's transaction runs inside `writing()` for the user. */
   async store(tx: Db, userId: string, deviceId: string, ed25519: string | undefined, oneTimeKeys: Json | undefined, fallbackKeys: Json | undefined): Promise<void> {
     const repo = e2eKeysRepo(tx);
     if (oneTimeKeys) {
@@ -75,7 +97,64 @@ export class OneTimeKeys {
    * answered by one query for all of them (storage/read-batch.ts), each with its own counts.
    */
   counts(userId: string, deviceId: string): Promise<KeyCounts> {
-    return this.batch.get("", { userId, deviceId });
+    const hit = this.cached.get(userId)?.get(deviceId);
+    if (hit) return Promise.resolve(copyCounts(hit));
+    return this.load(userId, deviceId);
+  }
+
+  /** The counts when memory has them (no promise to wait for), else undefined: then `counts()`. */
+  cachedCounts(userId: string, deviceId: string): KeyCounts | undefined {
+    const hit = this.cached.get(userId)?.get(deviceId);
+    return hit && copyCounts(hit);
+  }
+
+  private async load(userId: string, deviceId: string): Promise<KeyCounts> {
+    const epoch = this.epoch.get(userId) ?? 0;
+    this.loading++;
+    try {
+      const c = await this.batch.get("", { userId, deviceId });
+      // Kept only when no key write of the user started, ran or ended meanwhile: the read then saw
+      // every committed write and nothing uncommitted.
+      if ((this.epoch.get(userId) ?? 0) === epoch && !this.inFlight.has(userId)) {
+        let devices = this.cached.get(userId);
+        if (!devices) {
+          if (this.cached.size >= MAX_CACHED_USERS) this.cached.delete(this.cached.keys().next().value!);
+          this.cached.set(userId, (devices = new Map()));
+        }
+        devices.set(deviceId, copyCounts(c));
+      }
+      return c;
+    } finally {
+      // Epochs only matter to loads under way: with none left they all go (the map stays small).
+      if (--this.loading === 0) this.epoch.clear();
+    }
+  }
+
+  /**
+   * Runs `work`, a transaction that writes keys of these users (uploads, claims, deletions), and
+   * keeps the cached counts right: call it around the whole transaction, commit included.
+   */
+  async writing<T>(userIds: Iterable<string>, work: () => Promise<T>): Promise<T> {
+    const users = [...new Set(userIds)];
+    for (const u of users) {
+      this.inFlight.set(u, (this.inFlight.get(u) ?? 0) + 1);
+      this.forget(u);
+    }
+    try {
+      return await work();
+    } finally {
+      for (const u of users) {
+        const n = this.inFlight.get(u)! - 1;
+        if (n === 0) this.inFlight.delete(u);
+        else this.inFlight.set(u, n);
+        this.forget(u);
+      }
+    }
+  }
+
+  private forget(userId: string): void {
+    if (this.loading > 0) this.epoch.set(userId, (this.epoch.get(userId) ?? 0) + 1);
+    this.cached.delete(userId);
   }
 
   private async countsOf(devices: Array<{ userId: string; deviceId: string }>): Promise<KeyCounts[]> {
@@ -115,7 +194,7 @@ export class OneTimeKeys {
       else local.push([userId, devices]);
     }
     // One transaction for the whole claim: one commit instead of one per device.
-    await this.storage.db.transaction().execute(async (tx) => {
+    await this.writing(local.map(([u]) => u), () => this.storage.db.transaction().execute(async (tx) => {
       const repo = e2eKeysRepo(tx);
       // Only devices that exist: keys left behind by a device removed some other way are not served.
       const existing = new Set<string>();
@@ -149,7 +228,7 @@ export class OneTimeKeys {
         const key = taken.get(k(w)) ?? (await this.claimOne(repo, w.user_id, w.device_id, w.algorithm));
         if (key) (out[w.user_id] ??= {})[w.device_id] = key;
       }
-    });
+    }));
     return { one_time_keys: out, failures };
   }
 
@@ -161,4 +240,9 @@ export class OneTimeKeys {
     if (!fb.used) await repo.markFallbackUsed(userId, deviceId, algorithm);
     return { [`${algorithm}:${fb.key_id}`]: JSON.parse(fb.key_json) as unknown };
   }
+}
+
+/** Each answer gets its own objects (two requests of one device must not share one). */
+function copyCounts(c: KeyCounts): KeyCounts {
+  return { oneTimeKeyCounts: { ...c.oneTimeKeyCounts }, unusedFallbackKeyTypes: [...c.unusedFallbackKeyTypes] };
 }

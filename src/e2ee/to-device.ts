@@ -123,7 +123,8 @@ export class ToDevice implements SyncExtension {
 
   async fill(user: SyncUser, since: number | undefined, upTo: number, response: SyncResponse): Promise<boolean> {
     if (this.otk) {
-      const counts = await this.otk.counts(user.userId, user.deviceId);
+      // From memory once read (e2ee/one-time-keys.ts): no promise to wait for on a woken poll.
+      const counts = this.otk.cachedCounts(user.userId, user.deviceId) ?? (await this.otk.counts(user.userId, user.deviceId));
       response.device_one_time_keys_count = counts.oneTimeKeyCounts;
       response.device_unused_fallback_key_types = counts.unusedFallbackKeyTypes;
     }

@@ -26,6 +26,12 @@ export interface RangeOptions {
   containsUrl?: boolean;
 }
 
+const RELATION_SUMMARY_COLUMNS = ["event_id", "room_id", "type", "state_key", "sender", "origin_server_ts", "stream_ordering", "membership", "rel_type", "relates_to"] as const;
+export type RelationSummary = Pick<EventRow, (typeof RELATION_SUMMARY_COLUMNS)[number]>;
+/** Up to this many parents, relationSummariesOf is compiled once per list length (storage/compiled.ts);
+ * longer lists (an initial sync's) are built each time, so that the shapes kept stay few. */
+const COMPILED_RELATION_PARENTS = 32;
+
 function rangeQuery(db: Db, roomId: string, opts: RangeOptions) {
   let q = db.selectFrom("events").selectAll().where("room_id", "=", roomId);
   if (opts.after !== undefined) q = q.where("stream_ordering", ">", opts.after);
@@ -429,15 +435,31 @@ const makeEventsRepo = (db: Db, dialect = db.getExecutor().adapter instanceof Po
   },
 
   /** Unredacted children of the given events with one of `relTypes`, oldest first, without their JSON. */
-  relationSummariesOf: (eventIds: string[], relTypes: string[]) =>
-    db
-      .selectFrom("events")
-      .select(["event_id", "room_id", "type", "state_key", "sender", "origin_server_ts", "stream_ordering", "membership", "rel_type", "relates_to"])
-      .where("relates_to", "in", eventIds.length ? eventIds : [""])
-      .where("rel_type", "in", relTypes.length ? relTypes : [""])
-      .where("redacted_by", "is", null)
-      .orderBy("stream_ordering")
-      .execute(),
+  relationSummariesOf: async (eventIds: string[], relTypes: string[]): Promise<RelationSummary[]> => {
+    const ids = eventIds.length ? eventIds : [""];
+    const types = relTypes.length ? relTypes : [""];
+    const query = (idList: string[], typeList: string[]) =>
+      db
+        .selectFrom("events")
+        .select(RELATION_SUMMARY_COLUMNS)
+        .where("relates_to", "in", idList)
+        .where("rel_type", "in", typeList)
+        .where("redacted_by", "is", null)
+        .orderBy("stream_ordering");
+    if (ids.length > COMPILED_RELATION_PARENTS) return query(ids, types).execute();
+    // A sync of a few events (an idle client's, with news) makes one of these on its own, and
+    // building the query cost more than running it: compiled once per list lengths instead.
+    const values: Record<string, unknown> = {};
+    ids.forEach((id, i) => (values[`e${i}`] = id));
+    types.forEach((t, i) => (values[`t${i}`] = t));
+    const r = await runCompiled<RelationSummary>(db, `events.relationSummariesOf/${ids.length}/${types.length}`, [values], ([v]) =>
+      query(
+        ids.map((_, i) => v![`e${i}`] as string),
+        types.map((_, i) => v![`t${i}`] as string),
+      ),
+    );
+    return r.rows;
+  },
 
   /**
    * Thread roots of a room by latest activity, newest first: each root with the position of its

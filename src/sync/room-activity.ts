@@ -23,6 +23,10 @@ const RECENT = 4;
 const MAX_USERS = 50_000;
 const MAX_VIEWS = 200_000;
 const MAX_RANGE_ROOMS = 2_000;
+/** Events kept in the server-wide log (`roomsWithEventsIn`) before its older half goes. */
+const LOG_MAX = 8_192;
+/** A window with more events than this is answered room by room instead. */
+const WINDOW_MAX = 512;
 /** State whose change (or redaction) alters what a member may see (rooms/visibility.ts). */
 const VISIBILITY_TYPES = new Set(["m.room.history_visibility", "m.room.join_rules", NEWCOMER_HISTORY_EVENT, "m.room.redaction"]);
 
@@ -36,13 +40,26 @@ export class RoomActivity {
   private readonly views = new Map<string, Map<string, Promise<VisibilityView>>>();
   private viewCount = 0;
   private readonly ranges = new Map<string, { gen: number; byKey: Map<string, Promise<EventRow[]>> }>();
+  /** The newest events of the whole server by position (room and position), oldest first. */
+  private readonly log: Array<{ pos: number; roomId: string }> = [];
+  /** Positions at or below this one may be missing from the log. */
+  private logFloor: number;
 
   constructor(notifier: Notifier, current: number) {
     this.floor = current;
+    this.logFloor = current;
     notifier.onRoomEvent((n) => this.noticed(n));
   }
 
   private noticed(n: RoomEventNotice): void {
+    // Notices come in position order but for writes finishing out of order: kept sorted.
+    let at = this.log.length;
+    while (at > 0 && this.log[at - 1]!.pos > n.streamOrdering) at--;
+    this.log.splice(at, 0, { pos: n.streamOrdering, roomId: n.roomId });
+    if (this.log.length > LOG_MAX) {
+      const dropped = this.log.splice(0, LOG_MAX / 2);
+      this.logFloor = Math.max(this.logFloor, dropped[dropped.length - 1]!.pos);
+    }
     let list = this.recent.get(n.roomId);
     if (!list) this.recent.set(n.roomId, (list = []));
     list.push(n.streamOrdering);
@@ -71,6 +88,30 @@ export class RoomActivity {
     // Positions older than the ones kept may have fallen in the window.
     if (list.length === RECENT && list[0]! > after) return undefined;
     return false;
+  }
+
+  /**
+   * The rooms with an event in (after, upTo] (a room may be listed more than once), or undefined
+   * when memory cannot tell or the window holds many events. A sync asks this instead of
+   * `hasEventIn` for each of its rooms: one woken long-poll of a user in 300 rooms looked up all
+   * 300 to find the one with the message.
+   */
+  roomsWithEventsIn(after: number, upTo: number): string[] | undefined {
+    if (after < this.logFloor) return undefined;
+    const log = this.log;
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (log[mid]!.pos > after) hi = mid;
+      else lo = mid + 1;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < log.length && log[i]!.pos <= upTo; i++) {
+      if (out.length === WINDOW_MAX) return undefined;
+      out.push(log[i]!.roomId);
+    }
+    return out;
   }
 
   /** Whether any of the rooms has a published event above `position` (not yet visible to syncs). */

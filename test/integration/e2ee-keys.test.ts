@@ -394,3 +394,35 @@ test("dehydrated devices (MSC3814): store, fetch, receive to-device messages, re
   err(await call(s.url, "GET", `${MSC3814}/dehydrated_device`, { token: u.accessToken }), 404, "M_NOT_FOUND", "deleted");
   assert.deepEqual((await s.app.devices.list(u.userId)).map((d) => d.device_id), [u.deviceId]);
 });
+
+test("one-time-key counts in /sync (kept in memory) follow uploads, claims and device deletion", async () => {
+  const u = await s.user();
+  const claimer = await s.user();
+  const id = deviceIdentity(u.userId, u.deviceId);
+  const counts = async () => {
+    const b = ok(await sync(u), "sync");
+    return [b.device_one_time_keys_count, b.device_unused_fallback_key_types];
+  };
+  assert.deepEqual(await counts(), [{ signed_curve25519: 0 }, []]);
+  ok(await upload(u, { device_keys: id.deviceKeys, one_time_keys: oneTimeKeys(id.ed, u.userId, u.deviceId, 3), fallback_keys: fallbackKey(id.ed, u.userId, u.deviceId) }), "upload");
+  assert.deepEqual(await counts(), [{ signed_curve25519: 3 }, ["signed_curve25519"]]);
+  assert.deepEqual(await counts(), [{ signed_curve25519: 3 }, ["signed_curve25519"]]);
+  const req = { [u.userId]: { [u.deviceId]: "signed_curve25519" } };
+  ok(await claim(claimer, req), "claim");
+  assert.deepEqual(await counts(), [{ signed_curve25519: 2 }, ["signed_curve25519"]]);
+  ok(await upload(u, { one_time_keys: oneTimeKeys(id.ed, u.userId, u.deviceId, 2, "B") }), "upload more");
+  assert.deepEqual(await counts(), [{ signed_curve25519: 4 }, ["signed_curve25519"]]);
+  // Claims answered concurrently with syncs: the counts after them are exact.
+  await Promise.all([...Array.from({ length: 5 }, () => claim(claimer, req)), sync(u), sync(u)]);
+  assert.deepEqual(await counts(), [{ signed_curve25519: 0 }, []]);
+  ok(await upload(u, { one_time_keys: oneTimeKeys(id.ed, u.userId, u.deviceId, 2, "D") }), "upload again");
+  assert.deepEqual(await counts(), [{ signed_curve25519: 2 }, []]);
+  // A refused upload (a key id reused with another value, beside a new one) changes nothing.
+  const other = oneTimeKeys(id.ed, u.userId, u.deviceId, 2, "C");
+  err(await upload(u, { one_time_keys: { "signed_curve25519:D0": other["signed_curve25519:C0"], "signed_curve25519:E0": other["signed_curve25519:C1"] } }), 400, "M_INVALID_PARAM", "clashing upload");
+  assert.deepEqual(await counts(), [{ signed_curve25519: 2 }, []]);
+  // A deleted device's keys go, and its counts with them.
+  await s.app.devices.delete(u.userId, [u.deviceId]);
+  const gone = await s.app.e2ee.oneTimeKeys.counts(u.userId, u.deviceId);
+  assert.deepEqual([gone.oneTimeKeyCounts, gone.unusedFallbackKeyTypes], [{ signed_curve25519: 0 }, []]);
+});

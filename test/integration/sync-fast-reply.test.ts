@@ -11,6 +11,8 @@ import { call } from "../helpers/http.js";
 import { publicRoom, sendMany, join } from "../helpers/rooms.js";
 import { createLogger } from "../../src/log.js";
 import { setFastReplies } from "../../src/http/fast-reply.js";
+import { setSyncShortcuts } from "../../src/sync/sync.js";
+import { deviceIdentity, fallbackKey, oneTimeKeys } from "../helpers/e2ee-keys.js";
 
 const C = "/_matrix/client/v3";
 const enc = encodeURIComponent;
@@ -31,6 +33,7 @@ before(async () => {
 });
 after(async () => {
   setFastReplies(true);
+  setSyncShortcuts(true);
   await s.close();
 });
 
@@ -134,4 +137,99 @@ test("a long-poll whose client has gone is woken without harm, and the next sync
   const next = await call(s.url, "GET", `${C}/sync?timeout=0&since=${enc(since)}`, { token: bob.accessToken });
   assert.equal(next.status, 200);
   assert.ok((next.body.rooms as { join: Record<string, unknown> }).join[room]);
+});
+
+test("an incremental sync with nothing new is byte for byte build()'s answer (the quiet shortcut)", async () => {
+  // A user with something in every part build() looks at: keys (counts, an unused fallback key),
+  // a joined room, a left room, an invite, account data (global and per room).
+  const carol = await s.user("carol");
+  const id = deviceIdentity(carol.userId, carol.deviceId);
+  const up = await call(s.url, "POST", `${C}/keys/upload`, { token: carol.accessToken, body: { device_keys: id.deviceKeys, one_time_keys: oneTimeKeys(id.ed, carol.userId, carol.deviceId, 3), fallback_keys: fallbackKey(id.ed, carol.userId, carol.deviceId) } });
+  assert.equal(up.status, 200);
+  await join(s, carol, room);
+  const left = await publicRoom(s, alice, "left");
+  await join(s, carol, left);
+  assert.equal((await call(s.url, "POST", `${C}/rooms/${enc(left)}/leave`, { token: carol.accessToken, body: {} })).status, 200);
+  const invited = await publicRoom(s, alice, "invited");
+  assert.equal((await call(s.url, "POST", `${C}/rooms/${enc(invited)}/invite`, { token: alice.accessToken, body: { user_id: carol.userId } })).status, 200);
+  assert.equal((await call(s.url, "PUT", `${C}/user/${enc(carol.userId)}/account_data/org.example.a`, { token: carol.accessToken, body: { a: 1 } })).status, 200);
+  assert.equal((await call(s.url, "PUT", `${C}/user/${enc(carol.userId)}/rooms/${enc(room)}/account_data/org.example.b`, { token: carol.accessToken, body: { b: 2 } })).status, 200);
+  await sendMany(s, alice, room, 2);
+  const elsewhere = await publicRoom(s, alice, "elsewhere");
+  await s.app.e2ee.deviceLists.settled();
+  const since = (await call(s.url, "GET", `${C}/sync?timeout=0`, { token: carol.accessToken })).body.next_batch as string;
+  // News elsewhere (a room carol is not in): the room stream moves, nothing concerns her.
+  await sendMany(s, alice, elsewhere, 2);
+
+  const sync = s.app.sync as unknown as { buildQuiet: (...a: unknown[]) => unknown };
+  const original = sync.buildQuiet;
+  let quietAnswers = 0;
+  sync.buildQuiet = function (this: unknown, ...a: unknown[]) {
+    quietAnswers++;
+    return original.apply(this, a);
+  };
+  try {
+    const filters = ["", `&filter=${enc(JSON.stringify({ room: { state: { lazy_load_members: true }, timeline: { limit: 5 } } }))}`, `&filter=${enc(JSON.stringify({ room: { rooms: [room] }, account_data: { not_types: ["org.example.a"] } }))}`];
+    for (const f of filters) {
+      const path = `${C}/sync?timeout=0&since=${enc(since)}${f}`;
+      setSyncShortcuts(true);
+      const quiet = await raw(path, carol.accessToken);
+      setSyncShortcuts(false);
+      const built = await raw(path, carol.accessToken);
+      setSyncShortcuts(true);
+      assert.equal(undated(quiet), undated(built));
+      const body = JSON.parse(quiet.slice(quiet.indexOf("\r\n\r\n") + 4)) as Record<string, unknown>;
+      assert.deepEqual(body.device_one_time_keys_count, { signed_curve25519: 3 });
+      assert.deepEqual(body.device_unused_fallback_key_types, ["signed_curve25519"]);
+    }
+    assert.equal(quietAnswers, filters.length, "each quiet answer came from the shortcut");
+  } finally {
+    sync.buildQuiet = original;
+    setSyncShortcuts(true);
+  }
+});
+
+test("an incremental sync that visits only the rooms with news is byte for byte the one that visits them all", async () => {
+  // Since the token: a message, typing, a receipt, room account data, an invite, a leave and a
+  // join, each in its own room, beside rooms where nothing happened.
+  const dave = await s.user("dave");
+  const rooms: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    rooms.push(await publicRoom(s, alice, `r${i}`));
+    await join(s, dave, rooms[i]!);
+  }
+  const invited = await publicRoom(s, alice, "later-invite");
+  const joinedLater = await publicRoom(s, alice, "later-join");
+  await sendMany(s, alice, rooms[2]!, 1);
+  await s.app.e2ee.deviceLists.settled();
+  const since = (await call(s.url, "GET", `${C}/sync?timeout=0`, { token: dave.accessToken })).body.next_batch as string;
+  await sendMany(s, alice, rooms[7]!, 2);
+  assert.equal((await call(s.url, "PUT", `${C}/rooms/${enc(rooms[4]!)}/typing/${enc(alice.userId)}`, { token: alice.accessToken, body: { typing: true, timeout: 30000 } })).status, 200);
+  const last = (await call(s.url, "GET", `${C}/rooms/${enc(rooms[2]!)}/messages?dir=b&limit=1`, { token: alice.accessToken })).body.chunk as Array<{ event_id: string }>;
+  assert.equal((await call(s.url, "POST", `${C}/rooms/${enc(rooms[2]!)}/receipt/m.read/${enc(last[0]!.event_id)}`, { token: alice.accessToken, body: {} })).status, 200);
+  assert.equal((await call(s.url, "PUT", `${C}/user/${enc(dave.userId)}/rooms/${enc(rooms[5]!)}/account_data/org.example.c`, { token: dave.accessToken, body: { c: 3 } })).status, 200);
+  assert.equal((await call(s.url, "POST", `${C}/rooms/${enc(invited)}/invite`, { token: alice.accessToken, body: { user_id: dave.userId } })).status, 200);
+  assert.equal((await call(s.url, "POST", `${C}/rooms/${enc(rooms[8]!)}/leave`, { token: dave.accessToken, body: {} })).status, 200);
+  await join(s, dave, joinedLater);
+  await s.app.e2ee.deviceLists.settled();
+  // No unsigned (its age moves between two calls); lazy members with redundant ones (the first
+  // call would otherwise record the members it sent, and the second leave them out).
+  const fields = { event_fields: ["type", "content", "sender", "event_id", "room_id", "state_key"] };
+  const filters = [fields, { ...fields, room: { state: { lazy_load_members: true, include_redundant_members: true }, timeline: { limit: 1 } } }, { ...fields, room: { not_rooms: [rooms[7]] } }];
+  try {
+    for (const f of filters) {
+      const path = `${C}/sync?timeout=0&since=${enc(since)}&filter=${enc(JSON.stringify(f))}`;
+      setSyncShortcuts(true);
+      const visited = await raw(path, dave.accessToken);
+      setSyncShortcuts(false);
+      const all = await raw(path, dave.accessToken);
+      setSyncShortcuts(true);
+      assert.equal(undated(visited), undated(all));
+      const body = JSON.parse(visited.slice(visited.indexOf("\r\n\r\n") + 4)) as { rooms: Record<string, Record<string, unknown>> };
+      assert.ok(body.rooms.invite[invited] && body.rooms.leave[rooms[8]!] && body.rooms.join[joinedLater] && body.rooms.join[rooms[4]!] && body.rooms.join[rooms[2]!] && body.rooms.join[rooms[5]!]);
+      assert.equal(body.rooms.join[rooms[0]!], undefined);
+    }
+  } finally {
+    setSyncShortcuts(true);
+  }
 });
