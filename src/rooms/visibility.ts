@@ -105,14 +105,14 @@ export class HistoryVisibility {
   }
 
   async view(roomId: string, userId: string): Promise<VisibilityView> {
-    return this.fromRows(roomId, userId, await this.events.membershipAndStateHistory(roomId, userId, VISIBILITY_STATE_TYPES));
+    return (await this.viewsOf([roomId], userId)).get(roomId)!;
   }
 
-  /** The views of one user in many rooms, read with one query (a first sync of a user in 300 rooms
+  /** The views of one user in some rooms, read with one query (a first sync of a user in 300 rooms
    * made 300 otherwise). */
   async viewsOf(roomIds: string[], userId: string): Promise<Map<string, VisibilityView>> {
     const byRoom = new Map<string, Array<{ type: string; stream_ordering: number; membership: string | null; json: string | null }>>(roomIds.map((r) => [r, []]));
-    for (const row of await this.events.membershipAndStateHistoryMany(roomIds, userId, VISIBILITY_STATE_TYPES)) byRoom.get(row.room_id)?.push(row);
+    for (const row of await this.events.membershipAndStateHistory(roomIds, userId, VISIBILITY_STATE_TYPES)) byRoom.get(row.room_id)?.push(row);
     const out = new Map<string, VisibilityView>();
     for (const [roomId, rows] of byRoom) out.set(roomId, await this.fromRows(roomId, userId, rows));
     return out;

@@ -58,12 +58,6 @@ export function currentStateRepo(db: Db, dialect: Dialect) {
           .execute() as Promise<StateIdRow[]>,
       ),
 
-    /** The current member events of some users in one room. */
-    members: (roomId: string, userIds: string[]): Promise<Array<{ state_key: string; event_id: string }>> =>
-      userIds.length === 0
-        ? Promise.resolve([])
-        : db.selectFrom("current_state").select(["state_key", "event_id"]).where("room_id", "=", roomId).where("type", "=", MEMBER).where("state_key", "in", userIds).execute(),
-
     /** The current member events of (room, user) pairs, in statements of up to 1,000 pairs. */
     membersOf: async (pairs: Array<[string, string]>): Promise<Array<{ room_id: string; state_key: string; event_id: string }>> => {
       const out: Array<{ room_id: string; state_key: string; event_id: string }> = [];

@@ -185,7 +185,7 @@ const makeEventsRepo = (db: Db, dialect = db.getExecutor().adapter instanceof Po
   /**
    * A range (as `range`), the unredacted children of its events with one of `relTypes` (as
    * `relationSummariesOf`, oldest first) and, given `reader`, their history visibility's inputs
-   * (as `membershipAndStateHistory`), in one query: on PostgreSQL a page of /messages took three
+   * (as `membershipAndStateHistory` for one room), in one query: on PostgreSQL a page of /messages took three
    * round trips, two of them one after the other.
    */
   rangeWithChildren: async (roomId: string, opts: RangeOptions, relTypes: string[], reader?: { userId: string; stateTypes: string[] }): Promise<{ rows: EventRow[]; children: EventRow[]; visibility: EventRow[] }> => {
@@ -241,29 +241,11 @@ const makeEventsRepo = (db: Db, dialect = db.getExecutor().adapter instanceof Po
       .execute(),
 
   /**
-   * History visibility's inputs in one query (one round trip instead of two on PostgreSQL): the
-   * user's membership events (no json) and the changes of the `""`-keyed state `types`, oldest first.
+   * History visibility's inputs for one user in some rooms, in one query per 500 rooms (one round
+   * trip instead of two per room on PostgreSQL): the user's membership events (no json) and the
+   * changes of the `""`-keyed state `types`, each with its room, oldest first.
    */
-  membershipAndStateHistory: (roomId: string, userId: string, types: string[]) =>
-    db
-      .selectFrom("events")
-      .select(["type", "stream_ordering", "membership", sql<string | null>`null`.as("json")])
-      .where("room_id", "=", roomId)
-      .where("type", "=", "m.room.member")
-      .where("state_key", "=", userId)
-      .unionAll(
-        db
-          .selectFrom("events")
-          .select(["type", "stream_ordering", "membership", "json"])
-          .where("room_id", "=", roomId)
-          .where("type", "in", types.length ? types : [""])
-          .where("state_key", "=", ""),
-      )
-      .orderBy("stream_ordering")
-      .execute(),
-
-  /** As membershipAndStateHistory for many rooms at once (with each row's room), chunked. */
-  membershipAndStateHistoryMany: async (roomIds: string[], userId: string, types: string[]) => {
+  membershipAndStateHistory: async (roomIds: string[], userId: string, types: string[]) => {
     const out: Array<{ room_id: string; type: string; stream_ordering: number; membership: string | null; json: string | null }> = [];
     for (let i = 0; i < roomIds.length; i += 500) {
       const chunk = roomIds.slice(i, i + 500);

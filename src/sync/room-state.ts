@@ -62,9 +62,14 @@ export function summaryOfSnapshot(snap: RoomSnapshot): SummaryParts {
     if (m === "join" || m === "invite") present.push(pdu);
     else if (m === "leave" || m === "ban") gone.push(pdu);
   }
-  const pick = (list: PDU[]) => list.sort((a, b) => a.depth - b.depth).slice(0, HEROES).map((p) => p.state_key!);
+  const pick = (list: PDU[]) => firstByArrival(list, (p) => p.depth, (p) => p.state_key!);
   const content = (t: string) => snap.state.get(stateKey(t, ""))?.content;
   return { latest: snap.latest.streamOrdering, joined, invited, named: isNamed(content), present: pick(present), gone: pick(gone) };
+}
+
+/** The user ids of the first HEROES members of `list` by arrival. */
+function firstByArrival<T>(list: T[], arrival: (m: T) => number, userId: (m: T) => string): string[] {
+  return list.sort((a, b) => arrival(a) - arrival(b)).slice(0, HEROES).map(userId);
 }
 
 function isNamed(content: (type: string) => Record<string, unknown> | undefined): boolean {
@@ -142,7 +147,7 @@ export async function loadStoredStates(repo: CurrentStateRepo, roomIds: string[]
     if (f.membership === "join" || f.membership === "invite") room(f.room_id).present.push(m);
     else room(f.room_id).gone.push(m);
   }
-  const pick = (list: FirstMember[]) => list.sort((a, b) => a.at - b.at).slice(0, HEROES).map((m) => m.userId);
+  const pick = (list: FirstMember[]) => firstByArrival(list, (m) => m.at, (m) => m.userId);
   for (const l of latest) {
     const r = byRoom.get(l.room_id);
     // A room without state or events is not a room (a purge in between): the caller loads it the usual way.
@@ -191,14 +196,9 @@ export class StoredStates {
     return out;
   }
 
-  /** Reads the member events of `userIds` in a room's stored state. */
-  async addMembers(state: StoredRoomState, userIds: Iterable<string>): Promise<void> {
-    const missing = state.notAsked(userIds);
-    if (missing.length) state.learn(missing, await this.repo.members(state.roomId, missing));
-  }
-
-  /** As addMembers for many rooms, with one statement (per 1,000 members). */
-  async addMembersMany(wanted: Array<[StoredRoomState, Iterable<string>]>): Promise<void> {
+  /** Reads the member events of `userIds` in some rooms' stored states, with one statement (per
+   * 1,000 members), those already read left out. */
+  async addMembers(wanted: Array<[StoredRoomState, Iterable<string>]>): Promise<void> {
     const missing = wanted.map(([state, users]) => [state, state.notAsked(users)] as const).filter(([, users]) => users.length > 0);
     if (!missing.length) return;
     const found = new Map<string, Array<{ state_key: string; event_id: string }>>();

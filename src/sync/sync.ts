@@ -410,7 +410,7 @@ export class SyncService {
     if (!stored?.size || !filter.lazyMembers) return;
     const wanted: Array<[StoredRoomState, Set<string>]> = [];
     for (const [roomId, state] of stored) wanted.push([state, new Set([user.userId, ...(ranges.get(roomId) ?? []).map((r) => r.sender)])]);
-    await this.storedStates.addMembersMany(wanted);
+    await this.storedStates.addMembers(wanted);
   }
 
   /**
@@ -446,7 +446,7 @@ export class SyncService {
     let candidates: Map<string, string>;
     // With lazy-loaded members only the timeline's senders and the user matter among members.
     const lazy = filter.lazyMembers ? new Set([user.userId, ...tl.rows.map((r) => r.sender)]) : undefined;
-    if (stored && lazy) await this.storedStates.addMembers(stored, lazy);
+    if (stored && lazy) await this.storedStates.addMembers([[stored, lazy]]);
     const current = stored ?? snapshotSource(snap!);
     if (full) candidates = await this.builder.stateBeforeTimeline(current, tl.rows, atHead, upTo, lazy && { members: lazy, membersOnly: false });
     else if (tl.limited && tl.rows.length) candidates = await this.builder.stateDelta(roomId, since!, Number(tl.rows[0]!.stream_ordering) - 1);
